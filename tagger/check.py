@@ -1,0 +1,113 @@
+"""`tagger labels check`: corpus statistics and near-duplicates, printed as plain tables."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+
+from tagger.corpus import Article
+from tagger.dedup import DEFAULT_THRESHOLD, near_duplicates
+from tagger.schema import LabelSchema
+
+LONG_WORDS = 600  # roughly one 512-token window
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+@dataclass
+class CorpusSummary:
+    n: int
+    label_counts: Counter
+    combination_counts: Counter
+    framing_by_country: dict[str, Counter]
+    lengths: list[int]
+    duplicates: list[tuple[str, str, float]]
+
+    @property
+    def median_words(self) -> float:
+        return statistics.median(self.lengths) if self.lengths else 0.0
+
+    @property
+    def share_long(self) -> float:
+        return sum(n > LONG_WORDS for n in self.lengths) / max(1, self.n)
+
+
+def summarize(
+    articles: list[Article], schema: LabelSchema, dup_threshold: float = DEFAULT_THRESHOLD
+) -> CorpusSummary:
+    labels = Counter(t for a in articles for t in a.topics) + Counter(a.framing for a in articles)
+    by_country: dict[str, Counter] = {}
+    for a in articles:
+        by_country.setdefault(a.meta.get("outlet_country", "?"), Counter())[a.framing] += 1
+    return CorpusSummary(
+        n=len(articles),
+        label_counts=labels,
+        combination_counts=Counter(schema.combination(a.topics) for a in articles),
+        framing_by_country=dict(sorted(by_country.items())),
+        lengths=[word_count(a.text) for a in articles],
+        duplicates=near_duplicates({a.id: a.text for a in articles}, dup_threshold),
+    )
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    cells = [header] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def format_summary(s: CorpusSummary, schema: LabelSchema) -> str:
+    pct = lambda k: f"{100 * k / max(1, s.n):.1f}%"  # noqa: E731
+    parts = [f"{s.n} articles"]
+    parts.append(
+        _table(
+            ["label", "kind", "articles", "share"],
+            [[t, "topic", s.label_counts[t], pct(s.label_counts[t])] for t in schema.topics]
+            + [[f, "framing", s.label_counts[f], pct(s.label_counts[f])] for f in schema.framings],
+        )
+    )
+    parts.append(
+        _table(
+            ["topic combination", "articles", "share"],
+            [[c, s.combination_counts[c], pct(s.combination_counts[c])] for c in schema.all_combinations()],
+        )
+    )
+    parts.append(
+        _table(
+            ["outlet country", *schema.framings, "total"],
+            [
+                [c, *(cnt[f] for f in schema.framings), sum(cnt.values())]
+                for c, cnt in s.framing_by_country.items()
+            ],
+        )
+    )
+    if s.lengths:
+        q = (
+            statistics.quantiles(s.lengths, n=10, method="inclusive")
+            if len(s.lengths) > 1
+            else [s.lengths[0]] * 9
+        )
+        parts.append(
+            _table(
+                ["words: min", "p10", "median", "p90", "max", f"> {LONG_WORDS}"],
+                [
+                    [
+                        min(s.lengths),
+                        round(q[0]),
+                        round(s.median_words),
+                        round(q[8]),
+                        max(s.lengths),
+                        f"{100 * s.share_long:.1f}%",
+                    ]
+                ],
+            )
+        )
+    if s.duplicates:
+        parts.append(_table(["near-duplicate", "of", "jaccard"], [list(d) for d in s.duplicates]))
+    else:
+        parts.append("near-duplicates: none (5-word shingle Jaccard >= 0.5)")
+    return "\n\n".join(parts)

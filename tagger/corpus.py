@@ -1,0 +1,185 @@
+"""Reading and validating labelled articles (JSON Lines), with every problem located by file:line."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tagger.schema import LabelSchema
+
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+LABEL_SUFFIXES = (".jsonl",)
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Article:
+    id: str
+    text: str
+    topics: list[str]
+    framing: str
+    title: str = ""
+    meta: dict = field(default_factory=dict)  # outlet_kind, outlet_country, date and any extra fields
+    source: str = ""  # "path:line", for messages
+
+    def to_record(self) -> dict:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "text": self.text,
+            "topics": self.topics,
+            "framing": self.framing,
+            **self.meta,
+        }
+
+
+def iter_json_lines(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
+    """Yield (line number, object, None) or (line number, None, problem) for each non-blank line."""
+    with open(path, "rb") as f:
+        for n, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                yield n, None, f"not valid UTF-8: byte 0x{raw[e.start]:02x} at column {e.start + 1}"
+                continue
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                yield n, None, f"invalid JSON: {e.msg} at column {e.colno}"
+                continue
+            if not isinstance(obj, dict):
+                yield n, None, f"expected a JSON object, got {type(obj).__name__}"
+                continue
+            yield n, obj, None
+
+
+def validate_record(obj: dict, schema: LabelSchema) -> list[str]:
+    """What is wrong with one labelled record (empty list when it is valid)."""
+    errs: list[str] = []
+    if not isinstance(obj.get("id"), str) or not obj["id"].strip():
+        errs.append("field 'id': missing or not a non-empty string")
+    text = obj.get("text")
+    if text is None:
+        errs.append("field 'text': missing")
+    elif not isinstance(text, str):
+        errs.append(f"field 'text': expected a string, got {type(text).__name__}")
+    elif not text.strip():
+        errs.append("field 'text': empty")
+    if "title" in obj and not isinstance(obj["title"], str):
+        errs.append("field 'title': expected a string")
+    errs += _topic_errors(obj, schema) + _framing_errors(obj, schema) + _metadata_errors(obj, schema)
+    return errs
+
+
+def _topic_errors(obj: dict, schema: LabelSchema) -> list[str]:
+    if "topics" not in obj:
+        return ["field 'topics': missing (use [] for an article with no topic)"]
+    topics = obj["topics"]
+    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        return ["field 'topics': expected a list of label names"]
+    errs = [
+        f"field 'topics': unknown label '{t}' (known: {', '.join(schema.topics)})"
+        for t in topics
+        if t not in schema.topics
+    ]
+    if len(set(topics)) != len(topics):
+        errs.append("field 'topics': a label is repeated")
+    return errs
+
+
+def _framing_errors(obj: dict, schema: LabelSchema) -> list[str]:
+    framing = obj.get("framing")
+    if framing is None or framing == [] or framing == "":
+        return ["field 'framing': missing (exactly one required)"]
+    if isinstance(framing, list):
+        if len(framing) > 1:
+            return [f"field 'framing': several framings {framing} (exactly one required)"]
+        framing = framing[0]
+    if framing not in schema.framings:
+        return [f"field 'framing': unknown label '{framing}' (known: {', '.join(schema.framings)})"]
+    return []
+
+
+def _metadata_errors(obj: dict, schema: LabelSchema) -> list[str]:
+    errs = []
+    for key, allowed in (("outlet_kind", schema.outlet_kinds), ("outlet_country", schema.outlet_countries)):
+        if key in obj and obj[key] not in allowed:
+            errs.append(f"field '{key}': unknown value '{obj[key]}' (known: {', '.join(allowed)})")
+    if "date" in obj and not (isinstance(obj["date"], str) and DATE_RE.match(obj["date"])):
+        errs.append(f"field 'date': expected YYYY-MM-DD, got {obj['date']!r}")
+    return errs
+
+
+def to_article(obj: dict, source: str) -> Article:
+    framing = obj["framing"][0] if isinstance(obj["framing"], list) else obj["framing"]
+    core = {"id", "title", "text", "topics", "framing"}
+    return Article(
+        id=obj["id"],
+        text=obj["text"],
+        topics=list(obj["topics"]),
+        framing=framing,
+        title=obj.get("title") or "",
+        meta={k: v for k, v in obj.items() if k not in core},
+        source=source,
+    )
+
+
+def label_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand folders into the label files below them (sorted, so runs are reproducible)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.suffix in LABEL_SUFFIXES)
+        else:
+            out.append(p)
+    return out
+
+
+def load_labelled(paths: Iterable[str | Path], schema: LabelSchema) -> tuple[list[Article], list[Problem]]:
+    """Read every file fully; return the valid articles and all problems (never stops at the first)."""
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for path in label_files(paths):
+        if not path.exists():
+            problems.append(Problem(str(path), 0, "no such file"))
+            continue
+        for n, obj, err in iter_json_lines(path):
+            if err:
+                problems.append(Problem(str(path), n, err))
+                continue
+            errs = validate_record(obj, schema)
+            source = f"{path}:{n}"
+            if isinstance(obj.get("id"), str) and obj["id"] in seen:
+                errs.append(f"duplicate id '{obj['id']}' (first at {seen[obj['id']]})")
+            elif isinstance(obj.get("id"), str):
+                seen[obj["id"]] = source
+            problems += [Problem(str(path), n, e) for e in errs]
+            if not errs:
+                articles.append(to_article(obj, source))
+    return articles, problems
+
+
+class LabelFileError(ValueError):
+    """Raised by callers that need clean data (training): carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        shown = "\n".join(map(str, problems[:50]))
+        more = f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"{len(problems)} problem(s) in label files:\n{shown}{more}")

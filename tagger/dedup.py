@@ -1,0 +1,41 @@
+"""Near-duplicate detection: Jaccard similarity of 5-word shingles, exact, via an inverted index."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+WORD_RE = re.compile(r"\w+")
+DEFAULT_THRESHOLD = 0.5
+
+
+def shingles(text: str, n: int = 5) -> frozenset[str]:
+    words = WORD_RE.findall(text.lower())
+    if len(words) < n:
+        return frozenset([" ".join(words)])
+    return frozenset(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
+
+
+def near_duplicates(
+    docs: dict[str, str], threshold: float = DEFAULT_THRESHOLD
+) -> list[tuple[str, str, float]]:
+    """Pairs (id_a, id_b, jaccard) with jaccard >= threshold, most similar first.
+
+    Only pairs that share a shingle are ever compared, so this stays fast on thousands of articles.
+    """
+    sets = {doc_id: shingles(text) for doc_id, text in docs.items()}
+    postings: dict[str, list[str]] = defaultdict(list)
+    for doc_id, sh in sets.items():
+        for s in sh:
+            postings[s].append(doc_id)
+    shared: Counter[tuple[str, str]] = Counter()
+    for ids in postings.values():
+        for i, a in enumerate(ids):
+            for b in ids[i + 1 :]:
+                shared[(a, b)] += 1
+    pairs = []
+    for (a, b), k in shared.items():
+        jac = k / (len(sets[a]) + len(sets[b]) - k)
+        if jac >= threshold:
+            pairs.append((a, b, round(jac, 3)))
+    return sorted(pairs, key=lambda p: -p[2])

@@ -1,0 +1,98 @@
+"""The `tagger labels ...` subcommands: check, import-ls, export-ls."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tagger import labelstudio
+from tagger.check import format_summary, summarize
+from tagger.corpus import Problem, iter_json_lines, load_labelled
+from tagger.schema import DEFAULT_SCHEMA_PATH, REPO_ROOT, LabelSchema
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    labels = sub.add_parser("labels", help="check and convert label files").add_subparsers(
+        dest="labels_command", required=True
+    )
+
+    check = labels.add_parser("check", help="validate label files and print a corpus summary")
+    check.add_argument(
+        "paths",
+        nargs="*",
+        default=[str(REPO_ROOT / "labels")],
+        help="JSON Lines files or folders (default: labels/)",
+    )
+    check.set_defaults(func=cmd_check)
+
+    imp = labels.add_parser("import-ls", help="convert a Label Studio JSON export to our JSON Lines")
+    imp.add_argument("export", type=Path)
+    imp.add_argument("-o", "--output", type=Path, required=True)
+    imp.set_defaults(func=cmd_import)
+
+    exp = labels.add_parser("export-ls", help="write unlabelled articles as Label Studio tasks")
+    exp.add_argument("input", type=Path, help="JSON Lines with at least id and text")
+    exp.add_argument("-o", "--output", type=Path, required=True, help="tasks JSON file")
+    exp.add_argument(
+        "--config",
+        type=Path,
+        help="where to write the labelling config (default: next to the tasks, <name>.config.xml)",
+    )
+    exp.set_defaults(func=cmd_export)
+    for p in (check, imp, exp):
+        p.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA_PATH)
+
+
+def _report(problems: list[Problem]) -> None:
+    for p in problems:
+        print(p, file=sys.stderr)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    schema = LabelSchema.load(args.schema)
+    articles, problems = load_labelled(args.paths, schema)
+    if articles:
+        print(format_summary(summarize(articles, schema), schema))
+    if problems:
+        _report(problems)
+        print(f"\nFAILED: {len(problems)} problem(s) in label files", file=sys.stderr)
+        return 1
+    print(f"\nOK: {len(articles)} articles valid")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    records, problems = labelstudio.import_export(args.export, LabelSchema.load(args.schema))
+    _write_jsonl(args.output, records)
+    _report(problems)
+    print(f"wrote {len(records)} labelled articles to {args.output}; {len(problems)} task(s) skipped")
+    return 1 if problems else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    tasks, problems = [], []
+    for n, obj, err in iter_json_lines(args.input):
+        if err is None and not (
+            isinstance(obj.get("id"), str | int) and isinstance(obj.get("text"), str) and obj["text"].strip()
+        ):
+            err = "needs an 'id' and a non-empty 'text'"
+        if err:
+            problems.append(Problem(str(args.input), n, err))
+        else:
+            tasks.append(labelstudio.to_task(obj))
+    args.output.write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
+    config = args.config or args.output.with_suffix(".config.xml")
+    config.write_text(labelstudio.labelling_config(LabelSchema.load(args.schema)), encoding="utf-8")
+    _report(problems)
+    print(f"wrote {len(tasks)} tasks to {args.output} and the labelling config to {config}")
+    return 1 if problems else 0
+
+
+def _write_jsonl(path: Path, records: list[dict]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    tmp.replace(path)

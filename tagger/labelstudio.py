@@ -1,0 +1,91 @@
+"""Label Studio interop: our JSON Lines <-> Label Studio tasks, exports and labelling config."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+from tagger.corpus import Problem, validate_record
+from tagger.schema import LabelSchema
+
+TOPICS_CONTROL = "topics"
+FRAMING_CONTROL = "framing"
+
+
+def labelling_config(schema: LabelSchema) -> str:
+    """The <View> XML analysts paste into a Label Studio project; choices come from the schema."""
+
+    def choices(names: tuple[str, ...]) -> str:
+        return "\n".join(
+            f"    <Choice value={quoteattr(n)} hint={quoteattr(schema.definitions.get(n, ''))}/>"
+            for n in names
+        )
+
+    return f"""<View>
+  <Header value="$title"/>
+  <Text name="text" value="$text"/>
+  <Header value="Topics (zero or more)"/>
+  <Choices name="{TOPICS_CONTROL}" toName="text" choice="multiple" showInline="true">
+{choices(schema.topics)}
+  </Choices>
+  <Header value="Framing (exactly one)"/>
+  <Choices name="{FRAMING_CONTROL}" toName="text" choice="single" required="true" showInline="true">
+{choices(schema.framings)}
+  </Choices>
+</View>
+"""
+
+
+def to_task(article: dict) -> dict:
+    """An unlabelled article as a Label Studio task; every field rides along in `data`."""
+    data = {k: v for k, v in article.items() if k not in ("topics", "framing")}
+    data.setdefault("title", "")
+    return {"data": data}
+
+
+def _choices(result: list[dict], control: str) -> list[str] | None:
+    for r in result:
+        if r.get("from_name") == control and r.get("type") == "choices":
+            return list(r.get("value", {}).get("choices", []))
+    return None
+
+
+def task_to_record(task: dict) -> tuple[dict | None, str | None]:
+    """Our record from one exported task, using its latest non-cancelled annotation."""
+    data = task.get("data")
+    if not isinstance(data, dict):
+        return None, "task has no 'data' object"
+    annotations = [a for a in task.get("annotations", []) if not a.get("was_cancelled")]
+    if not annotations:
+        return None, "task has no annotation (skipped)"
+    latest = max(annotations, key=lambda a: (a.get("updated_at") or "", a.get("id") or 0))
+    result = latest.get("result", [])
+    framing = _choices(result, FRAMING_CONTROL)
+    record = {
+        **data,
+        "id": str(data.get("id", task.get("id", ""))),
+        "topics": _choices(result, TOPICS_CONTROL) or [],
+        "framing": framing[0] if framing and len(framing) == 1 else framing,
+    }
+    return record, None
+
+
+def import_export(path: Path, schema: LabelSchema) -> tuple[list[dict], list[Problem]]:
+    """Read a Label Studio JSON export; return valid records and a problem per bad task."""
+    try:
+        tasks = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        return [], [Problem(str(path), 0, f"not a Label Studio JSON export: {e}")]
+    if not isinstance(tasks, list):
+        return [], [Problem(str(path), 0, "expected a JSON list of tasks")]
+    records, problems = [], []
+    for i, task in enumerate(tasks, 1):
+        where = f"task #{i} (id {task.get('id', '?')})" if isinstance(task, dict) else f"task #{i}"
+        record, err = task_to_record(task) if isinstance(task, dict) else (None, "not an object")
+        errs = [err] if err else validate_record(record, schema)
+        if errs:
+            problems += [Problem(str(path), 0, f"{where}: {e}") for e in errs]
+        else:
+            records.append(record)
+    return records, problems

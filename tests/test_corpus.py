@@ -1,0 +1,76 @@
+"""The labelled corpus keeps the shape the foundation issue asks for; additions can't break it silently."""
+
+import statistics
+from collections import Counter
+
+import pytest
+from conftest import REPO
+
+from tagger.check import word_count
+from tagger.corpus import load_labelled
+from tagger.dedup import near_duplicates
+from tagger.split import split_articles
+
+CORPUS = REPO / "labels"
+NEWS_KINDS = {"wire", "daily", "analysis", "tv-transcript"}
+
+
+@pytest.fixture(scope="module")
+def corpus(schema):
+    articles, problems = load_labelled([CORPUS], schema)
+    assert not problems, "\n".join(map(str, problems[:20]))
+    return articles
+
+
+def test_size_and_metadata(corpus, schema):
+    assert len(corpus) >= 800
+    for a in corpus:
+        assert a.title.strip(), a.source
+        assert a.meta.get("outlet_kind") in schema.outlet_kinds, a.source
+        assert a.meta.get("outlet_country") in schema.outlet_countries, a.source
+        assert "2024-01-01" <= a.meta.get("date", "") <= "2026-12-31", a.source
+    assert set(Counter(a.meta["outlet_kind"] for a in corpus)) == set(schema.outlet_kinds)
+
+
+def test_lengths(corpus):
+    words = [word_count(a.text) for a in corpus]
+    bad = [a.source for a, w in zip(corpus, words) if not 60 <= w <= 1200]
+    assert not bad, bad
+    assert statistics.median(words) >= 250
+    assert sum(w > 600 for w in words) >= 0.10 * len(corpus)
+
+
+def test_label_balance(corpus, schema):
+    n = len(corpus)
+    for t in schema.topics:
+        assert sum(t in a.topics for a in corpus) >= 0.25 * n, t
+    combos = Counter(schema.combination(a.topics) for a in corpus)
+    assert combos["none"] >= 0.12 * n
+    for c in schema.all_combinations():
+        assert combos[c] >= 15, (c, combos[c])
+    framings = Counter(a.framing for a in corpus)
+    for f in schema.framings:
+        assert framings[f] >= 0.20 * n, (f, framings[f])
+
+
+def test_labels_not_guessable_from_outlet(corpus):
+    def count(framing, pred):
+        return sum(a.framing == framing and pred(a.meta) for a in corpus)
+
+    for country in ("PK", "BD", "intl"):
+        assert count("india-focused", lambda m, c=country: m["outlet_country"] == c) >= 10, country
+    assert count("pro-alignment", lambda m: m["outlet_kind"] in NEWS_KINDS) >= 30
+    assert count("neutral", lambda m: m["outlet_country"] == "IN") >= 20
+    assert count("neutral", lambda m: m["outlet_kind"] == "wire" and m["outlet_country"] == "IN") >= 5
+
+
+def test_no_near_duplicates(corpus):
+    """Every pair of articles has 5-word-shingle Jaccard similarity below 0.5."""
+    pairs = near_duplicates({a.id: a.text for a in corpus}, threshold=0.5)
+    assert not pairs, pairs[:10]
+
+
+def test_every_label_in_every_split(corpus, schema):
+    from tagger.split import missing_labels
+
+    assert not missing_labels(split_articles(corpus), schema)

@@ -1,0 +1,80 @@
+"""`tagger labels check` reports every planted problem with file:line and fails."""
+
+import json
+
+from conftest import run_tagger
+
+GOOD = {
+    "id": "a1",
+    "title": "t",
+    "text": "Some text about trade.",
+    "topics": ["trade"],
+    "framing": "neutral",
+    "outlet_kind": "wire",
+    "outlet_country": "PK",
+    "date": "2025-02-01",
+}
+
+
+def line(**kw) -> bytes:
+    rec = {**GOOD, **kw}
+    rec = {k: v for k, v in rec.items() if v is not ...}
+    return (json.dumps(rec) + "\n").encode()
+
+
+def test_planted_errors_are_all_reported_with_file_and_line(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(
+        line(id="ok-1")  # 1 valid
+        + b'{"id": "broken", "text": \n'  # 2 invalid JSON
+        + b'{"id": "latin", "text": "caf\xe9"}\n'  # 3 not UTF-8
+        + line(id="x3", topics=["defence", "sport"])  # 4 unknown topic
+        + line(id="x4", framing=...)  # 5 missing framing
+        + line(id="x5", framing=["neutral", "india-focused"])  # 6 several framings
+        + line(id="x6", text="   ")  # 7 empty text
+        + line(id="ok-1")  # 8 duplicate id
+        + line(id="x8", framing="hawkish")  # 9 unknown framing
+        + line(id="x9", outlet_country="Mars", date="Jan 2025")  # 10 bad metadata
+    )
+    res = run_tagger("labels", "check", str(bad))
+    assert res.returncode != 0
+    err = res.stderr
+    expected = {
+        2: "invalid JSON",
+        3: "not valid UTF-8",
+        4: "unknown label 'sport'",
+        5: "field 'framing': missing",
+        6: "several framings",
+        7: "field 'text': empty",
+        8: "duplicate id 'ok-1'",
+        9: "unknown label 'hawkish'",
+        10: "field 'outlet_country'",
+    }
+    for n, msg in expected.items():
+        hits = [ln for ln in err.splitlines() if ln.startswith(f"{bad}:{n}:")]
+        assert hits and any(msg in h for h in hits), f"line {n}: expected '{msg}' in {hits}\n{err}"
+    assert f"{bad}:10:" in err and "field 'date'" in err
+    assert f"{bad}:1:" not in err
+    assert "FAILED: 10 problem(s)" in err
+
+
+def test_problems_across_files_and_duplicate_ids_between_files(tmp_path):
+    (tmp_path / "a.jsonl").write_bytes(line(id="same"))
+    (tmp_path / "b.jsonl").write_bytes(line(id="other") + line(id="same"))
+    res = run_tagger("labels", "check", str(tmp_path))
+    assert res.returncode == 1
+    assert f"{tmp_path / 'b.jsonl'}:2: duplicate id 'same' (first at {tmp_path / 'a.jsonl'}:1)" in res.stderr
+
+
+def test_valid_file_passes_and_prints_summary(tmp_path):
+    f = tmp_path / "ok.jsonl"
+    f.write_bytes(line(id="1") + line(id="2", topics=[], framing="india-focused", text="A flood in Sylhet."))
+    res = run_tagger("labels", "check", str(f))
+    assert res.returncode == 0, res.stderr
+    assert "2 articles" in res.stdout
+    assert "none " in res.stdout and "OK: 2 articles valid" in res.stdout
+
+
+def test_missing_file_is_reported(tmp_path):
+    res = run_tagger("labels", "check", str(tmp_path / "nope.jsonl"))
+    assert res.returncode == 1 and "no such file" in res.stderr
