@@ -6,12 +6,14 @@ import argparse
 import sys
 
 from tagger import labels_cli
+from training import cli as training_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tagger", description="Tag news articles with topics and framing.")
     sub = parser.add_subparsers(dest="command", required=True)
     labels_cli.add_parsers(sub)
+    training_cli.add_parsers(sub)
     return parser
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from tagger.schema import LabelSchema
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-LABEL_SUFFIXES = (".jsonl",)
+LABEL_SUFFIXES = (".jsonl", ".json")  # ours, and Label Studio exports
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,18 @@ def label_files(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
+def _records(path: Path) -> Iterator[tuple[int, str, dict | None, str | None]]:
+    """(line, prefix, object, problem) per record: JSON Lines, or a Label Studio export (*.json)."""
+    if path.suffix == ".json":
+        from tagger.labelstudio import iter_export  # Label Studio's format is a list of tasks
+
+        for where, obj, err in iter_export(path):
+            yield 0, f"{where}: ", obj, err
+        return
+    for n, obj, err in iter_json_lines(path):
+        yield n, "", obj, err
+
+
 def load_labelled(paths: Iterable[str | Path], schema: LabelSchema) -> tuple[list[Article], list[Problem]]:
     """Read every file fully; return the valid articles and all problems (never stops at the first)."""
     articles: list[Article] = []
@@ -159,17 +171,15 @@ def load_labelled(paths: Iterable[str | Path], schema: LabelSchema) -> tuple[lis
         if not path.exists():
             problems.append(Problem(str(path), 0, "no such file"))
             continue
-        for n, obj, err in iter_json_lines(path):
-            if err:
-                problems.append(Problem(str(path), n, err))
-                continue
-            errs = validate_record(obj, schema)
-            source = f"{path}:{n}"
-            if isinstance(obj.get("id"), str) and obj["id"] in seen:
-                errs.append(f"duplicate id '{obj['id']}' (first at {seen[obj['id']]})")
-            elif isinstance(obj.get("id"), str):
-                seen[obj["id"]] = source
-            problems += [Problem(str(path), n, e) for e in errs]
+        for n, prefix, obj, err in _records(path):
+            source = f"{path}:{n}" if n else f"{path} {prefix.rstrip(': ')}"
+            errs = [err] if err else validate_record(obj, schema)
+            if obj is not None and isinstance(obj.get("id"), str):
+                if obj["id"] in seen:
+                    errs.append(f"duplicate id '{obj['id']}' (first at {seen[obj['id']]})")
+                else:
+                    seen[obj["id"]] = source
+            problems += [Problem(str(path), n, prefix + e) for e in errs]
             if not errs:
                 articles.append(to_article(obj, source))
     return articles, problems

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
@@ -71,21 +72,30 @@ def task_to_record(task: dict) -> tuple[dict | None, str | None]:
     return record, None
 
 
-def import_export(path: Path, schema: LabelSchema) -> tuple[list[dict], list[Problem]]:
-    """Read a Label Studio JSON export; return valid records and a problem per bad task."""
+def iter_export(path: Path) -> Iterator[tuple[str, dict | None, str | None]]:
+    """(where, record, problem) for each task of a Label Studio JSON export."""
     try:
         tasks = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        return [], [Problem(str(path), 0, f"not a Label Studio JSON export: {e}")]
+        yield "file", None, f"not a Label Studio JSON export: {e}"
+        return
     if not isinstance(tasks, list):
-        return [], [Problem(str(path), 0, "expected a JSON list of tasks")]
-    records, problems = [], []
+        yield "file", None, "expected a JSON list of tasks"
+        return
     for i, task in enumerate(tasks, 1):
-        where = f"task #{i} (id {task.get('id', '?')})" if isinstance(task, dict) else f"task #{i}"
-        record, err = task_to_record(task) if isinstance(task, dict) else (None, "not an object")
+        if not isinstance(task, dict):
+            yield f"task #{i}", None, "not an object"
+            continue
+        record, err = task_to_record(task)
+        yield f"task #{i} (id {task.get('id', '?')})", record, err
+
+
+def import_export(path: Path, schema: LabelSchema) -> tuple[list[dict], list[Problem]]:
+    """Read a Label Studio JSON export; return valid records and a problem per bad task."""
+    records, problems = [], []
+    for where, record, err in iter_export(path):
         errs = [err] if err else validate_record(record, schema)
-        if errs:
-            problems += [Problem(str(path), 0, f"{where}: {e}") for e in errs]
-        else:
+        problems += [Problem(str(path), 0, f"{where}: {e}") for e in errs]
+        if not errs:
             records.append(record)
     return records, problems

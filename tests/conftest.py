@@ -1,10 +1,16 @@
+import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
+# Tests never touch the user's model store: one throwaway BentoML home for the whole session,
+# set before anything imports bentoml. Tests that need isolation use their own registry name.
+os.environ["BENTOML_HOME"] = tempfile.mkdtemp(prefix="tagger-test-bentoml-")
+os.environ["BENTOML_DO_NOT_TRACK"] = "True"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
@@ -27,3 +33,29 @@ def run_tagger(*args: str, **kw) -> subprocess.CompletedProcess:
         cwd=kw.pop("cwd", REPO),
         **kw,
     )
+
+
+@pytest.fixture(scope="session")
+def small_corpus(tmp_path_factory, schema) -> Path:
+    """A few dozen corpus articles chosen so every label appears in every split (tiny training runs)."""
+    from tagger.corpus import load_labelled
+    from tagger.split import split_of
+
+    articles, problems = load_labelled([REPO / "labels"], schema)
+    assert articles and not problems
+    need = {(s, lab) for s in ("train", "validation", "test") for lab in (*schema.topics, *schema.framings)}
+    picked = []
+    for a in sorted(articles, key=lambda a: a.id):
+        split = split_of(a.id, TINY_SPLIT)
+        labels = {(split, lab) for lab in (*a.topics, a.framing)}
+        if labels & need or sum(split_of(p.id, TINY_SPLIT) == split for p in picked) < 12:
+            picked.append(a)
+            need -= labels
+        if not need and len(picked) >= 36:
+            break
+    path = tmp_path_factory.mktemp("data") / "small.jsonl"
+    path.write_text("".join(json.dumps(a.to_record()) + "\n" for a in picked), encoding="utf-8")
+    return path
+
+
+TINY_SPLIT = (0.6, 0.2, 0.2)  # training/configs/tiny.yaml

@@ -4,12 +4,13 @@ import statistics
 from collections import Counter
 
 import pytest
-from conftest import REPO
 
 from tagger.check import word_count
 from tagger.corpus import load_labelled
 from tagger.dedup import near_duplicates
 from tagger.split import split_articles
+
+from conftest import REPO
 
 CORPUS = REPO / "labels"
 NEWS_KINDS = {"wire", "daily", "analysis", "tv-transcript"}

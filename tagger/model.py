@@ -1,0 +1,40 @@
+"""The network: a BERT encoder, token-mean pooling per window, mean+max pooling over an article's
+windows, and two heads trained jointly (topics: independent sigmoids; framing: one softmax)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class ArticleTagger(nn.Module):
+    def __init__(self, encoder: nn.Module, n_topics: int, n_framings: int, dropout: float = 0.1):
+        super().__init__()
+        self.encoder = encoder
+        hidden = encoder.config.hidden_size
+        self.dropout = nn.Dropout(dropout)
+        self.topic_head = nn.Linear(2 * hidden, n_topics)
+        self.framing_head = nn.Linear(2 * hidden, n_framings)
+
+    def window_embeddings(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+
+    @staticmethod
+    def pool_articles(win: torch.Tensor, window_article: torch.Tensor) -> torch.Tensor:
+        """[mean ; max] of each article's window embeddings, so a cue in any one window can count."""
+        win = win.float()
+        n, d = int(window_article.max()) + 1, win.shape[1]
+        idx = window_article.unsqueeze(1).expand(-1, d)
+        mean = torch.zeros(n, d, device=win.device).scatter_reduce(0, idx, win, "mean", include_self=False)
+        top = torch.zeros(n, d, device=win.device).scatter_reduce(0, idx, win, "amax", include_self=False)
+        return torch.cat([mean, top], dim=1)
+
+    def heads(self, article_emb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        emb = self.dropout(article_emb)
+        return self.topic_head(emb), self.framing_head(emb)
+
+    def forward(self, input_ids, attention_mask, window_article) -> tuple[torch.Tensor, torch.Tensor]:
+        win = self.window_embeddings(input_ids, attention_mask)
+        return self.heads(self.pool_articles(win, window_article))

@@ -1,0 +1,171 @@
+"""A fitted tagger: network + tokenizer + schema + decision rules, saved as one folder.
+
+`Tagger.load(dir).predict(articles)` is what evaluation, the service and batch scoring call.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from tagger.encoder import encoder_from_config, load_tokenizer
+from tagger.model import ArticleTagger
+from tagger.runtime import pick_device, use_bf16
+from tagger.schema import LabelSchema
+from tagger.windows import article_text, collate, make_windows
+
+BUNDLE_FILE = "tagger.json"
+WEIGHTS_FILE = "model.safetensors"
+ENCODER_CONFIG_FILE = "encoder_config.json"
+
+
+@dataclass
+class Scores:
+    """Calibrated probabilities for a list of articles, in input order."""
+
+    topics: np.ndarray  # (n, n_topics), sigmoid
+    framing: np.ndarray  # (n, n_framings), softmax(logits / temperature)
+    windows: list[int]
+
+
+@dataclass
+class Tagger:
+    model: ArticleTagger
+    tokenizer: object
+    schema: LabelSchema
+    max_length: int = 512
+    overlap: int = 64
+    thresholds: dict[str, float] = field(default_factory=dict)
+    temperature: float = 1.0
+    info: dict = field(default_factory=dict)  # tag, trained_at, data hash: what made this model
+    device: torch.device = field(default_factory=pick_device)
+    bf16: bool | str = "auto"
+    max_batch_tokens: int = 16384
+
+    # ---- scoring -------------------------------------------------------------------------
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Article embeddings ([mean ; max] over windows), before the heads."""
+        return self._article_embeddings(texts)[0].cpu().numpy()
+
+    def logits(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """Raw head outputs per article, and how many windows each article took."""
+        if not texts:
+            k, m = len(self.schema.topics), len(self.schema.framings)
+            return np.zeros((0, k)), np.zeros((0, m)), []
+        emb, windows = self._article_embeddings(texts)
+        with torch.inference_mode():
+            topic_logits, framing_logits = self.model.heads(emb)
+        return (
+            topic_logits.float().cpu().numpy(),
+            framing_logits.float().cpu().numpy(),
+            windows,
+        )
+
+    def _article_embeddings(self, texts: list[str]) -> tuple[torch.Tensor, list[int]]:
+        """Windows run shortest-first in token-budget batches (little padding), then pooled per article."""
+        win = make_windows(self.tokenizer, texts, self.max_length, self.overlap)
+        order = sorted(range(len(win.input_ids)), key=lambda i: len(win.input_ids[i]))
+        self.model.eval()
+        emb: list[torch.Tensor] = [torch.empty(0)] * len(order)
+        bf16 = use_bf16(self.device, self.bf16)
+        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
+        with torch.inference_mode(), autocast:
+            for batch in _budget_batches(order, [len(x) for x in win.input_ids], self.max_batch_tokens):
+                b = collate(
+                    [win.input_ids[i] for i in batch], list(range(len(batch))), self.tokenizer.pad_token_id
+                )
+                out = self.model.window_embeddings(
+                    b["input_ids"].to(self.device), b["attention_mask"].to(self.device)
+                )
+                for row, i in enumerate(batch):
+                    emb[i] = out[row].float()
+            index = torch.tensor(win.article_index, device=self.device)
+            pooled = self.model.pool_articles(torch.stack(emb), index)
+        return pooled, win.windows_per_article(len(texts))
+
+    def scores(self, texts: list[str]) -> Scores:
+        t, f, w = self.logits(texts)
+        return Scores(topics=sigmoid(t), framing=softmax(f / self.temperature), windows=w)
+
+    def predict(self, articles: list[dict]) -> list[dict]:
+        """Articles ({text, title?, id?}) in, one result dict per article out, same order."""
+        s = self.scores([article_text(a["text"], a.get("title")) for a in articles])
+        return [
+            self.decide(a.get("id"), s.topics[i], s.framing[i], s.windows[i]) for i, a in enumerate(articles)
+        ]
+
+    def decide(self, article_id, topic_p: np.ndarray, framing_p: np.ndarray, windows: int) -> dict:
+        topics = self.schema.topics
+        return {
+            "id": article_id,
+            "topics": [t for t, p in zip(topics, topic_p) if p >= self.thresholds.get(t, 0.5)],
+            "topic_scores": {t: round(float(p), 4) for t, p in zip(topics, topic_p)},
+            "framing": self.schema.framings[int(np.argmax(framing_p))],
+            "framing_scores": {f: round(float(p), 4) for f, p in zip(self.schema.framings, framing_p)},
+            "windows": windows,
+        }
+
+    # ---- persistence ---------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
+        save_file(state, path / WEIGHTS_FILE)
+        (path / ENCODER_CONFIG_FILE).write_text(self.model.encoder.config.to_json_string())
+        self.tokenizer.save_pretrained(str(path))
+        bundle = {
+            "schema": self.schema.to_dict(),
+            "windows": {"max_length": self.max_length, "overlap": self.overlap},
+            "thresholds": self.thresholds,
+            "temperature": self.temperature,
+            "info": self.info,
+        }
+        (path / BUNDLE_FILE).write_text(json.dumps(bundle, indent=2))
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | None = None, bf16: bool | str = "auto") -> Tagger:
+        path = Path(path)
+        bundle = json.loads((path / BUNDLE_FILE).read_text())
+        schema = LabelSchema.from_dict(bundle["schema"])
+        encoder = encoder_from_config(json.loads((path / ENCODER_CONFIG_FILE).read_text()))
+        model = ArticleTagger(encoder, len(schema.topics), len(schema.framings))
+        model.load_state_dict(load_file(path / WEIGHTS_FILE))
+        dev = pick_device(device)
+        return cls(
+            model=model.to(dev).eval(),
+            tokenizer=load_tokenizer(path),
+            schema=schema,
+            max_length=bundle["windows"]["max_length"],
+            overlap=bundle["windows"]["overlap"],
+            thresholds=bundle["thresholds"],
+            temperature=bundle["temperature"],
+            info=bundle.get("info", {}),
+            device=dev,
+            bf16=bf16,
+        )
+
+
+def _budget_batches(order: list[int], lengths: list[int], max_tokens: int) -> list[list[int]]:
+    """Consecutive groups of (length-sorted) windows whose padded size stays within max_tokens."""
+    batches, cur = [], []
+    for i in order:
+        if cur and lengths[i] * (len(cur) + 1) > max_tokens:
+            batches.append(cur)
+            cur = []
+        cur.append(i)
+    return batches + [cur] if cur else batches
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)

@@ -1,0 +1,38 @@
+"""Where and in which precision the model runs: CUDA if present, bf16 where the hardware has it."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import torch
+
+
+@lru_cache(maxsize=1)
+def cpu_has_bf16() -> bool:
+    """AMX or AVX-512-bf16 make bf16 matmuls much faster than fp32; elsewhere bf16 is slower."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def pick_device(requested: str | None = None) -> torch.device:
+    if requested:
+        return torch.device(requested)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def use_bf16(device: torch.device, setting: bool | str = "auto") -> bool:
+    if setting == "auto":
+        return device.type == "cuda" or cpu_has_bf16()
+    return bool(setting)
+
+
+def configure_threads() -> int:
+    """One intra-op thread per available core; more only adds contention on small machines."""
+    n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    torch.set_num_threads(n)
+    return n

@@ -1,0 +1,62 @@
+"""Long articles as overlapping token windows: one implementation for training, evaluation,
+the service and batch scoring. Nothing is truncated: every token lands in at least one window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+def article_text(text: str, title: str | None = None) -> str:
+    return f"{title.strip()}\n\n{text}" if title and title.strip() else text
+
+
+@dataclass
+class Windowed:
+    """Windows of a batch of articles: token ids per window and which article each belongs to."""
+
+    input_ids: list[list[int]]
+    article_index: list[int]
+    offsets: list[list[tuple[int, int]]]  # character spans of each token in its article's text
+
+    def windows_per_article(self, n_articles: int) -> list[int]:
+        counts = [0] * n_articles
+        for i in self.article_index:
+            counts[i] += 1
+        return counts
+
+
+def make_windows(tokenizer, texts: list[str], max_length: int, overlap: int) -> Windowed:
+    if not 0 <= overlap < max_length - 2:
+        raise ValueError(f"window overlap {overlap} must be >= 0 and < max_length - 2 ({max_length - 2})")
+    enc = tokenizer(
+        texts,
+        max_length=max_length,
+        truncation=True,
+        stride=overlap,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding=False,
+    )
+    return Windowed(
+        input_ids=enc["input_ids"],
+        article_index=list(enc["overflow_to_sample_mapping"]),
+        offsets=[[tuple(o) for o in offs] for offs in enc["offset_mapping"]],
+    )
+
+
+def collate(input_ids: list[list[int]], article_index: list[int], pad_id: int) -> dict[str, torch.Tensor]:
+    """Pad windows to the longest in this batch only (dynamic padding); article indices renumbered 0..n-1."""
+    width = max(len(ids) for ids in input_ids)
+    ids = torch.full((len(input_ids), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(input_ids), width), dtype=torch.long)
+    for row, seq in enumerate(input_ids):
+        ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+        mask[row, : len(seq)] = 1
+    remap = {a: i for i, a in enumerate(dict.fromkeys(article_index))}
+    return {
+        "input_ids": ids,
+        "attention_mask": mask,
+        "window_article": torch.tensor([remap[a] for a in article_index], dtype=torch.long),
+    }

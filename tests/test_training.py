@@ -1,0 +1,136 @@
+"""Training reruns end to end on a tiny random BERT: train, evaluate, store, promote, load."""
+
+import json
+import subprocess
+
+import pytest
+from safetensors.torch import load_file
+
+from training.registry import Registry, should_promote
+
+from conftest import run_tagger
+
+
+def train(small_corpus, registry, *extra):
+    return run_tagger(
+        "train",
+        "--config",
+        "tiny",
+        "--set",
+        f"data.paths=[{small_corpus}]",
+        "--set",
+        f"registry.name={registry}",
+        *extra,
+    )
+
+
+def test_train_evaluate_store_promote_and_load(small_corpus, tmp_path):
+    res = train(small_corpus, "t-main", "--runs-dir", str(tmp_path / "runs"))
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "promoted (no model is promoted yet)" in res.stdout
+    reg = Registry("t-main")
+    [stored] = reg.list()
+    assert stored.promoted and reg.promoted() == stored.tag
+    for key in ("topics_macro_f1", "framing_macro_f1", "data_hash", "config_hash", "trained_at"):
+        assert key in stored.metadata
+
+    [run_dir] = (tmp_path / "runs").iterdir()
+    for name in (
+        "config.yaml",
+        "metrics.json",
+        "report.md",
+        "confusion.png",
+        "reliability.png",
+        "per_label_f1.png",
+    ):
+        assert (run_dir / name).stat().st_size > 0, name
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["run"]["model"] == stored.tag and len(metrics["run"]["data_hash"]) == 64
+    assert set(metrics["test"]["fine-tuned"]["per_label"]) >= {"defence", "pro-alignment"}
+
+    model_dir = reg.path(stored.tag)
+    for name in ("model.safetensors", "tagger.json", "tokenizer.json", "config.yaml", "metrics.json"):
+        assert (model_dir / name).exists(), name
+
+    tagger = reg.load()
+    [out] = tagger.predict(
+        [{"id": "x", "title": "Port call", "text": "A Pakistani frigate docked at Chattogram."}]
+    )
+    assert out["id"] == "x" and out["framing"] in tagger.schema.framings
+    assert abs(sum(out["framing_scores"].values()) - 1) < 1e-3
+    assert set(out["topics"]) <= set(tagger.schema.topics)
+
+    ev = run_tagger("evaluate", "--model", stored.tag, str(small_corpus), "-o", str(tmp_path / "ev"))
+    assert ev.returncode == 0, ev.stderr[-2000:]
+    assert (tmp_path / "ev" / "report.md").exists() and "framing_macro_f1" in ev.stdout
+
+
+def test_promotion_rule():
+    old = {"topics_macro_f1": 0.80, "framing_macro_f1": 0.70}
+    assert should_promote({"topics_macro_f1": 0.79, "framing_macro_f1": 0.75}, old, 0.02)[0]
+    ok, why = should_promote({"topics_macro_f1": 0.85, "framing_macro_f1": 0.60}, old, 0.02)
+    assert not ok and "framing_macro_f1 0.600" in why
+    assert should_promote(old, None, 0.02) == (True, "no model is promoted yet")
+
+
+def test_worse_model_is_stored_not_promoted_and_force_promotes(small_corpus, tmp_path):
+    runs = ["--runs-dir", str(tmp_path)]
+    assert train(small_corpus, "t-promo", *runs).returncode == 0
+    reg = Registry("t-promo")
+    first = reg.promoted()
+    # A negative tolerance demands a gain no model can make, so the new one counts as worse.
+    res = train(small_corpus, "t-promo", *runs, "--set", "registry.promote_tolerance=-1.0")
+    assert res.returncode == 0 and "stored, NOT promoted (worse than the promoted model" in res.stdout
+    assert reg.promoted() == first and len(reg.list()) == 2
+    res = train(small_corpus, "t-promo", *runs, "--set", "registry.promote_tolerance=-1.0", "--force")
+    assert "promoted (forced (--force)" in res.stdout
+    assert reg.promoted() == reg.list()[-1].tag != first
+    listing = run_tagger("models").stdout  # default registry: none of these
+    assert "t-promo" not in listing
+
+
+def test_same_seed_config_and_data_give_the_same_model(small_corpus, tmp_path):
+    for _ in range(2):
+        assert train(small_corpus, "t-repro", "--runs-dir", str(tmp_path)).returncode == 0
+    a, b = (
+        load_file(Registry("t-repro").path(m.tag) / "model.safetensors") for m in Registry("t-repro").list()
+    )
+    assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
+
+
+def test_bad_label_files_stop_training_before_any_work(small_corpus, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(
+        small_corpus.read_text() + '{"id": "z", "text": "x", "topics": ["sport"], "framing": "neutral"}\n'
+    )
+    res = train(bad, "t-bad", "--runs-dir", str(tmp_path / "runs"))
+    assert res.returncode == 2
+    n = len(bad.read_text().splitlines())
+    assert f"{bad}:{n}: field 'topics': unknown label 'sport'" in res.stderr
+    assert "training" not in res.stderr  # no progress bar: nothing started
+    assert Registry("t-bad").list() == [] and not (tmp_path / "runs").exists()
+
+
+def test_interrupted_run_leaves_the_promoted_model(small_corpus, tmp_path, monkeypatch):
+    from training import pipeline
+    from training.config import load_config
+
+    cfg = load_config("tiny", [f"data.paths=[{small_corpus}]", "registry.name=t-int"])
+    first = pipeline.run_training(cfg, "tiny", tmp_path)
+    assert first.promoted
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline.Trainer, "fit", boom)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run_training(cfg, "tiny", tmp_path, force=True)
+    assert Registry("t-int").promoted() == first.tag and len(Registry("t-int").list()) == 1
+
+
+def test_git_commit_is_recorded_when_there_is_one():
+    from training.pipeline import git_commit
+
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
+    if head.returncode == 0:
+        assert git_commit().startswith(head.stdout.strip())

@@ -1,0 +1,80 @@
+"""Long articles are read whole: every window is scored and pooled, nothing is truncated."""
+
+import torch
+from transformers import BertConfig, BertModel
+
+from tagger.encoder import DEFAULT_ENCODER_PACKAGE, load_tokenizer, pretrained_dir
+from tagger.model import ArticleTagger
+from tagger.predictor import Tagger
+from tagger.windows import make_windows
+
+FILLER = (
+    "The municipal cricket ground in Sylhet hosted a long afternoon of school matches while spectators "
+    "sheltered from the drizzle under umbrellas and the scorers kept a careful tally of every run. "
+)
+
+
+def tiny_tagger(schema, max_length=128, overlap=32) -> Tagger:
+    torch.manual_seed(0)
+    tok = load_tokenizer(pretrained_dir(DEFAULT_ENCODER_PACKAGE))
+    cfg = BertConfig(
+        vocab_size=tok.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
+    model = ArticleTagger(BertModel(cfg, add_pooling_layer=False), len(schema.topics), len(schema.framings))
+    return Tagger(
+        model=model,
+        tokenizer=tok,
+        schema=schema,
+        max_length=max_length,
+        overlap=overlap,
+        device=torch.device("cpu"),
+        bf16=False,
+    )
+
+
+def test_windows_cover_every_token_with_overlap():
+    tok = load_tokenizer(pretrained_dir(DEFAULT_ENCODER_PACKAGE))
+    text = FILLER * 40
+    win = make_windows(tok, [text, "short one"], max_length=128, overlap=32)
+    n_tokens = len(tok(text, add_special_tokens=False)["input_ids"])
+    counts = win.windows_per_article(2)
+    assert counts[1] == 1
+    # each window holds 126 content tokens and repeats 32 of the previous one's
+    assert counts[0] == 1 + -(-(n_tokens - 126) // (126 - 32))
+    first = [w for w, a in zip(win.input_ids, win.article_index) if a == 0]
+    assert all(len(w) <= 128 for w in first)
+    assert first[0][-33:-1] == first[1][1:33]  # overlap: the next window starts with the previous tail
+    last_offsets = [o for o, a in zip(win.offsets, win.article_index) if a == 0][-1]
+    assert max(e for _, e in last_offsets) == len(text.rstrip())  # the very end is inside a window
+
+
+def test_a_cue_only_at_the_end_of_a_3000_word_article_changes_the_output(schema):
+    tagger = tiny_tagger(schema, max_length=512, overlap=64)
+    body = FILLER * 95  # about 3,000 words
+    assert 2900 <= len(body.split()) <= 3100
+    plain = {"id": "a", "text": body}
+    cued = {
+        "id": "b",
+        "text": body + "The army chiefs signed a defence pact on JF-17 fighter jets and joint exercises.",
+    }
+    res_plain, res_cued = tagger.predict([plain, cued])
+    assert res_plain["windows"] >= 7 and res_cued["windows"] == res_plain["windows"]
+    assert res_plain["topic_scores"] != res_cued["topic_scores"]
+    # the same article truncated to its first window cannot see the cue
+    head = tagger.tokenizer.decode(tagger.tokenizer(body)["input_ids"][1:400])
+    a, b = tagger.predict([{"text": head}, {"text": head + " "}])
+    assert a["topic_scores"] == b["topic_scores"]
+
+
+def test_batching_does_not_change_scores(schema):
+    tagger = tiny_tagger(schema)
+    arts = [{"text": FILLER * k} for k in (1, 7, 3, 12)]
+    together = tagger.predict(arts)
+    alone = [tagger.predict([a])[0] for a in arts]
+    for x, y in zip(together, alone):
+        for label, p in x["topic_scores"].items():
+            assert abs(p - y["topic_scores"][label]) < 1e-4

@@ -1,0 +1,1 @@
+"""Training reruns: config, data, fit, calibrate, evaluate, report, registry."""

@@ -1,0 +1,67 @@
+"""Simple baselines scored on the same splits: TF-IDF + logistic regression, and frozen MiniLM
+embeddings + logistic regression. Thresholds are tuned on validation for them too, to be fair."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from tagger.corpus import Article
+from tagger.encoder import build_encoder
+from tagger.model import ArticleTagger
+from tagger.predictor import Tagger
+from tagger.schema import LabelSchema
+from tagger.windows import article_text
+
+
+class LinearBaseline:
+    """One logistic regression per topic plus a multinomial one for framing, on any features."""
+
+    def __init__(self, featurize, schema: LabelSchema, seed: int = 0):
+        self.featurize = featurize  # list[str] -> 2-D array; fitted on the first call if it has fit()
+        self.schema = schema
+        self.seed = seed
+
+    def fit(self, texts: list[str], y_topics: np.ndarray, y_framing: np.ndarray) -> LinearBaseline:
+        x = self.featurize(texts, fit=True)
+        lr = dict(max_iter=2000, class_weight="balanced", random_state=self.seed)
+        self.topic_models = [
+            LogisticRegression(**lr).fit(x, y_topics[:, j]) for j in range(y_topics.shape[1])
+        ]
+        self.framing_model = LogisticRegression(**lr).fit(x, y_framing)
+        return self
+
+    def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        x = self.featurize(texts, fit=False)
+        topics = np.stack([m.predict_proba(x)[:, 1] for m in self.topic_models], axis=1)
+        framing = np.zeros((len(texts), len(self.schema.framings)))
+        framing[:, self.framing_model.classes_] = self.framing_model.predict_proba(x)
+        return topics, framing
+
+
+def tfidf_features():
+    vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=50000)
+
+    def featurize(texts: list[str], fit: bool):
+        return vec.fit_transform(texts) if fit else vec.transform(texts)
+
+    return featurize
+
+
+def frozen_encoder_features(pretrained: str, max_length: int, overlap: int, schema: LabelSchema):
+    """Mean of the pretrained encoder's window embeddings (the sentence-transformers pooling), whole article."""
+    encoder, tokenizer = build_encoder(pretrained, None)
+    model = ArticleTagger(encoder, len(schema.topics), len(schema.framings))
+    tagger = Tagger(model=model, tokenizer=tokenizer, schema=schema, max_length=max_length, overlap=overlap)
+    dim = encoder.config.hidden_size
+
+    def featurize(texts: list[str], fit: bool):
+        emb = tagger.embed(texts)[:, :dim]  # the [mean] half of [mean ; max]
+        return emb / np.linalg.norm(emb, axis=1, keepdims=True).clip(min=1e-9)
+
+    return featurize
+
+
+def texts_of(articles: list[Article]) -> list[str]:
+    return [article_text(a.text, a.title) for a in articles]

@@ -1,0 +1,78 @@
+"""Training data: label files -> validated articles -> split -> `datasets.Dataset` of token windows."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import datasets
+import numpy as np
+
+from tagger.corpus import Article, LabelFileError, label_files, load_labelled
+from tagger.schema import REPO_ROOT, LabelSchema
+from tagger.split import missing_labels, split_articles
+from tagger.windows import article_text, make_windows
+
+
+def resolve(paths: list[str]) -> list[Path]:
+    """Config paths are relative to the repository, so a run means the same wherever it starts."""
+    return [p if p.is_absolute() else REPO_ROOT / p for p in map(Path, paths)]
+
+
+def load_articles(paths: list[str | Path], schema: LabelSchema) -> list[Article]:
+    """Every label file must pass `tagger labels check`, else nothing is trained (same messages)."""
+    articles, problems = load_labelled(paths, schema)
+    if problems:
+        raise LabelFileError(problems)
+    if not articles:
+        raise LabelFileError([])
+    return articles
+
+
+def data_hash(paths: list[str | Path]) -> str:
+    """sha256 over the label files' names and bytes: recorded with every run and model."""
+    h = hashlib.sha256()
+    for f in label_files(paths):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def split_for_training(articles: list[Article], schema: LabelSchema, fractions) -> dict[str, list[Article]]:
+    splits = split_articles(articles, fractions)
+    gaps = missing_labels(splits, schema)
+    if gaps:
+        raise ValueError("cannot train: " + "; ".join(gaps))
+    return splits
+
+
+def label_arrays(articles: list[Article], schema: LabelSchema) -> tuple[np.ndarray, np.ndarray]:
+    """Multi-hot topics (n, k) and framing indices (n,)."""
+    y_topics = np.array([[t in a.topics for t in schema.topics] for a in articles], dtype=np.float32)
+    y_framing = np.array([schema.framings.index(a.framing) for a in articles], dtype=np.int64)
+    return y_topics.reshape(len(articles), len(schema.topics)), y_framing
+
+
+def to_dataset(
+    articles: list[Article], schema: LabelSchema, tokenizer, max_length: int, overlap: int
+) -> datasets.Dataset:
+    """One row per article: its windows' token ids and its labels."""
+    y_topics, y_framing = label_arrays(articles, schema)
+    ds = datasets.Dataset.from_dict(
+        {
+            "id": [a.id for a in articles],
+            "text": [article_text(a.text, a.title) for a in articles],
+            "topics": y_topics.tolist(),
+            "framing": y_framing.tolist(),
+        }
+    )
+
+    def tokenize(batch: dict) -> dict:
+        win = make_windows(tokenizer, batch["text"], max_length, overlap)
+        windows: list[list[list[int]]] = [[] for _ in batch["text"]]
+        for ids, a in zip(win.input_ids, win.article_index):
+            windows[a].append(ids)
+        return {"windows": windows, "n_tokens": [sum(map(len, w)) for w in windows]}
+
+    return ds.map(
+        tokenize, batched=True, remove_columns=["text"], desc="tokenizing", load_from_cache_file=False
+    )

@@ -1,0 +1,111 @@
+"""The model registry: BentoML's model store holds every trained model as `article-tagger:<version>`;
+a small pointer file beside it says which one is promoted (the one the service loads)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import bentoml
+
+from tagger.predictor import Tagger
+
+PROMOTION_KEYS = ("topics_macro_f1", "framing_macro_f1")
+
+
+def bentoml_home() -> Path:
+    from bentoml._internal.configuration.containers import BentoMLContainer
+
+    return Path(BentoMLContainer.bentoml_home.get())
+
+
+@dataclass
+class StoredModel:
+    tag: str
+    created: str
+    metadata: dict
+    promoted: bool
+
+
+def should_promote(new: dict, current: dict | None, tolerance: float) -> tuple[bool, str]:
+    """Promote unless topics or framing macro-F1 falls more than `tolerance` below the promoted model's."""
+    if current is None:
+        return True, "no model is promoted yet"
+    drops = [
+        f"{k} {new[k]:.3f} < promoted {current[k]:.3f} - {tolerance}"
+        for k in PROMOTION_KEYS
+        if new[k] < current[k] - tolerance
+    ]
+    if drops:
+        return False, "worse than the promoted model: " + "; ".join(drops)
+    return True, " and ".join(f"{k} {new[k]:.3f} vs promoted {current[k]:.3f}" for k in PROMOTION_KEYS)
+
+
+class Registry:
+    def __init__(self, name: str = "article-tagger"):
+        self.name = name
+
+    @property
+    def pointer(self) -> Path:
+        return bentoml_home() / "registry" / f"{self.name}.json"
+
+    def save(self, tagger: Tagger, metadata: dict, extra_files: dict[str, Path] | None = None) -> str:
+        """Store the tagger folder (weights, tokenizer, schema, thresholds, temperature) plus run files."""
+        with bentoml.models.create(self.name, metadata=metadata, labels={"project": "article-tagger"}) as m:
+            tagger.save(m.path)
+            for name, src in (extra_files or {}).items():
+                Path(m.path, name).write_bytes(Path(src).read_bytes())
+        return str(m.tag)
+
+    def path(self, tag: str) -> Path:
+        return Path(bentoml.models.get(tag).path)
+
+    def promoted(self) -> str | None:
+        if not self.pointer.exists():
+            return None
+        tag = json.loads(self.pointer.read_text())["promoted"]
+        try:
+            bentoml.models.get(tag)
+        except bentoml.exceptions.NotFound:
+            return None
+        return tag
+
+    def promote(self, tag: str) -> None:
+        """Atomic: the pointer file is replaced in one rename, so a crash leaves the old one intact."""
+        history = json.loads(self.pointer.read_text()).get("history", []) if self.pointer.exists() else []
+        history.append({"tag": tag, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+        self.pointer.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.pointer.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps({"promoted": tag, "history": history}, indent=2))
+        tmp.replace(self.pointer)
+
+    def metadata(self, tag: str) -> dict:
+        return dict(bentoml.models.get(tag).info.metadata)
+
+    def list(self) -> list[StoredModel]:
+        promoted = self.promoted()
+        models = [m for m in bentoml.models.list() if m.tag.name == self.name]
+        models.sort(key=lambda m: m.creation_time)
+        return [
+            StoredModel(
+                str(m.tag),
+                m.creation_time.strftime("%Y-%m-%d %H:%M"),
+                dict(m.info.metadata),
+                str(m.tag) == promoted,
+            )
+            for m in models
+        ]
+
+    def load(self, tag: str | None = None, **kw) -> Tagger:
+        """A stored model by tag, or the promoted one."""
+        tag = tag or self.promoted()
+        if tag is None:
+            raise LookupError(f"no '{self.name}' model is promoted; train one with `tagger train`")
+        if ":" not in tag:
+            tag = f"{self.name}:{tag}"
+        tagger = Tagger.load(self.path(tag), **kw)
+        tagger.info = {**tagger.info, "tag": tag}
+        return tagger

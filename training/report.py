@@ -1,0 +1,153 @@
+"""Evaluation report: metrics.json, report.md, PNG plots, and a table for the terminal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from tagger.schema import LabelSchema  # noqa: E402
+
+HEADLINE = ("topics_micro_f1", "topics_macro_f1", "framing_accuracy", "framing_macro_f1", "framing_ece")
+
+
+def comparison_table(results: dict[str, dict]) -> str:
+    """Markdown table: one row per model (ours first, then baselines), headline metrics as columns."""
+    lines = ["| model | " + " | ".join(HEADLINE) + " |", "|---" * (len(HEADLINE) + 1) + "|"]
+    for name, m in results.items():
+        lines.append(f"| {name} | " + " | ".join(f"{m[k]:.3f}" for k in HEADLINE) + " |")
+    return "\n".join(lines)
+
+
+def per_label_table(m: dict) -> str:
+    lines = ["| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    for name, d in m["per_label"].items():
+        lines.append(
+            f"| {name} | {d['precision']:.3f} | {d['recall']:.3f} | {d['f1']:.3f} | {d['support']} |"
+        )
+    return "\n".join(lines)
+
+
+def confusion_table(m: dict, schema: LabelSchema) -> str:
+    lines = [
+        "| true \\ predicted | " + " | ".join(schema.framings) + " |",
+        "|---" * (len(schema.framings) + 1) + "|",
+    ]
+    for name, row in zip(schema.framings, m["framing_confusion"]):
+        lines.append(f"| {name} | " + " | ".join(map(str, row)) + " |")
+    return "\n".join(lines)
+
+
+def margins(results: dict[str, dict], ours: str) -> dict[str, dict[str, float]]:
+    """Our model's lead over each baseline on the two macro-F1 scores (negative = behind)."""
+    return {
+        name: {k: round(results[ours][k] - m[k], 4) for k in ("topics_macro_f1", "framing_macro_f1")}
+        for name, m in results.items()
+        if name != ours
+    }
+
+
+def write_report(
+    out_dir: Path,
+    title: str,
+    results: dict[str, dict],
+    schema: LabelSchema,
+    run: dict,
+    extra_sets: dict[str, dict] | None = None,
+) -> Path:
+    """`results` maps model name -> metrics on the same test split; the first entry is ours."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ours = next(iter(results))
+    m = results[ours]
+    payload = {"run": run, "test": results, "margins": margins(results, ours), "extra_sets": extra_sets or {}}
+    (out_dir / "metrics.json").write_text(json.dumps(payload, indent=2))
+    _plot_confusion(m, schema, out_dir / "confusion.png")
+    _plot_reliability(m, out_dir / "reliability.png")
+    _plot_per_label(m, out_dir / "per_label_f1.png")
+    md = [
+        f"# {title}",
+        "",
+        _run_lines(run),
+        "",
+        f"## Test split ({m['n']} articles)",
+        "",
+        comparison_table(results),
+        "",
+    ]
+    if len(results) > 1:
+        md += ["Margin of the fine-tuned model over each baseline (macro-F1):", ""]
+        md += [
+            f"- {name}: topics {d['topics_macro_f1']:+.3f}, framing {d['framing_macro_f1']:+.3f}"
+            for name, d in payload["margins"].items()
+        ]
+        md.append("")
+    md += [
+        "## Per label",
+        "",
+        per_label_table(m),
+        "",
+        "## Framing confusion",
+        "",
+        confusion_table(m, schema),
+        "",
+        "![confusion](confusion.png) ![reliability](reliability.png) ![per-label F1](per_label_f1.png)",
+        "",
+    ]
+    for name, em in (extra_sets or {}).items():
+        md += [f"## {name} ({em['n']} articles)", "", comparison_table({ours: em}), ""]
+    path = out_dir / "report.md"
+    path.write_text("\n".join(md))
+    return path
+
+
+def _run_lines(run: dict) -> str:
+    keys = ("model", "config", "config_hash", "data_hash", "git_commit", "seed", "wall_seconds")
+    return "\n".join(f"- {k}: `{run[k]}`" for k in keys if k in run)
+
+
+def _plot_confusion(m: dict, schema: LabelSchema, path: Path) -> None:
+    cm = np.array(m["framing_confusion"])
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    ax.imshow(cm, cmap="Blues")
+    ax.set_xticks(range(len(schema.framings)), schema.framings, rotation=30, ha="right")
+    ax.set_yticks(range(len(schema.framings)), schema.framings)
+    for (i, j), v in np.ndenumerate(cm):
+        ax.text(j, i, str(v), ha="center", va="center", color="black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("Framing confusion (test)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _plot_reliability(m: dict, path: Path) -> None:
+    bins = m["reliability"]
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect")
+    ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o-", label="model")
+    ax.set_xlabel("confidence (top framing probability)")
+    ax.set_ylabel("accuracy")
+    ax.set_title(f"Reliability, ECE {m['framing_ece']:.3f}")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _plot_per_label(m: dict, path: Path) -> None:
+    names = list(m["per_label"])
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.bar(names, [m["per_label"][n]["f1"] for n in names], color="steelblue")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("F1")
+    ax.set_title("Per-label F1 (test)")
+    plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
