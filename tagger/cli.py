@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tagger import labels_cli
+from tagger import labels_cli, serve_cli
 from training import cli as training_cli
 
 
@@ -14,6 +14,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     labels_cli.add_parsers(sub)
     training_cli.add_parsers(sub)
+    serve_cli.add_parsers(sub)
     return parser
 
 

@@ -7,11 +7,11 @@ import pytest
 from tagger.encoder import build_encoder
 from tagger.model import ArticleTagger
 from tagger.predictor import Tagger
+from tagger.registry import Registry
 from tagger.runtime import pick_device
 from training.config import load_config
 from training.data import load_articles, to_dataset
 from training.fit import Trainer, seed_everything
-from training.registry import Registry
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 from safetensors.torch import load_file
 
-from training.registry import Registry, should_promote
+from tagger.registry import Registry, should_promote
 
 from conftest import run_tagger
 

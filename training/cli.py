@@ -59,9 +59,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from tagger.registry import Registry
     from training.data import load_articles
     from training.pipeline import evaluate_tagger
-    from training.registry import Registry
     from training.report import comparison_table, write_report
 
     try:
@@ -82,7 +82,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from training.registry import Registry
+    from tagger.registry import Registry
 
     models = Registry().list()
     if not models:

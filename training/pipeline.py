@@ -13,6 +13,7 @@ from tagger.corpus import Article
 from tagger.encoder import build_encoder
 from tagger.model import ArticleTagger
 from tagger.predictor import Tagger, sigmoid
+from tagger.registry import Registry, should_promote
 from tagger.runtime import configure_threads, pick_device
 from tagger.schema import REPO_ROOT, LabelSchema
 from training import baselines
@@ -21,7 +22,6 @@ from training.config import config_hash, dump
 from training.data import data_hash, label_arrays, load_articles, resolve, split_for_training, to_dataset
 from training.fit import Trainer, seed_everything
 from training.metrics import evaluate
-from training.registry import Registry, should_promote
 from training.report import comparison_table, write_report
 
 SEEDS = REPO_ROOT / "seeds" / "seeds.jsonl"

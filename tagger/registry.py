@@ -109,3 +109,18 @@ class Registry:
         tagger = Tagger.load(self.path(tag), **kw)
         tagger.info = {**tagger.info, "tag": tag}
         return tagger
+
+
+TAG_ENV = "TAGGER_MODEL"
+
+
+def serving_tag(name: str = "article-tagger") -> str:
+    """The model a service should load: $TAGGER_MODEL if set, else the promoted one; else a clear error."""
+    tag = os.environ.get(TAG_ENV) or Registry(name).promoted()
+    if not tag:
+        raise RuntimeError(
+            f"no promoted '{name}' model in the BentoML model store at {bentoml_home()}. "
+            "Train one with `tagger train` (or start with `tagger serve`, which trains the default model "
+            f"first), or set {TAG_ENV}=<tag> to serve a stored model."
+        )
+    return tag

@@ -1,0 +1,34 @@
+"""Optional bearer-token auth: on when TAGGER_API_TOKEN is set, off otherwise (localhost use)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+
+TOKEN_ENV = "TAGGER_API_TOKEN"
+OPEN_PATHS = ("/healthz", "/readyz", "/livez", "/metrics")  # probes and scraping stay open
+
+
+class BearerAuth:
+    """ASGI middleware: 401 unless `Authorization: Bearer <token>` matches."""
+
+    def __init__(self, app, token: str | None = None):
+        self.app = app
+        self.token = token if token is not None else os.environ.get(TOKEN_ENV) or None
+
+    async def __call__(self, scope, receive, send):
+        if self.token is None or scope["type"] != "http" or scope["path"].startswith(OPEN_PATHS):
+            return await self.app(scope, receive, send)
+        header = dict(scope.get("headers", [])).get(b"authorization", b"").decode("latin-1")
+        if hmac.compare_digest(header, f"Bearer {self.token}"):
+            return await self.app(scope, receive, send)
+        body = json.dumps({"error": "missing or wrong bearer token (header 'Authorization: Bearer <token>')"})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 401,
+                "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body.encode()})

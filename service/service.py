@@ -1,0 +1,84 @@
+"""The BentoML service. Two parts: `TaggerModel` holds the network and batches concurrent calls
+(adaptive batching); `ArticleTagger` is the public API: validation, per-item errors, metrics, jobs."""
+
+from __future__ import annotations
+
+import bentoml
+from pydantic import ConfigDict, Field
+
+from service.auth import BearerAuth
+from service.metrics import record
+from tagger.classify import MAX_BATCH_ITEMS, MAX_TEXT_CHARS, Classifier, article_error
+from tagger.registry import Registry, serving_tag
+from tagger.runtime import configure_threads
+
+MODEL_TAG = serving_tag()  # fails at start, naming the model and the command that trains it
+
+
+class ArticleIn(bentoml.IODescriptor):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(
+        max_length=MAX_TEXT_CHARS, description="Article body (English; other scripts get a warning)"
+    )
+    title: str | None = Field(default=None, description="Headline, scored with the text")
+    id: str | None = Field(default=None, description="Your id, echoed back")
+
+
+class BatchIn(bentoml.IODescriptor):
+    model_config = ConfigDict(extra="forbid")
+    articles: list[dict] = Field(max_length=MAX_BATCH_ITEMS, description=f"Up to {MAX_BATCH_ITEMS} articles")
+
+
+@bentoml.service(name="article-tagger-model", workers=1, traffic={"timeout": 300})
+class TaggerModel:
+    model = bentoml.models.BentoModel(MODEL_TAG)
+
+    def __init__(self) -> None:
+        configure_threads()
+        self.classifier = Classifier(Registry().load(str(self.model.tag)))
+
+    # Concurrent requests are merged into one call of up to 16 articles, waiting at most 100 ms.
+    @bentoml.api(batchable=True, max_batch_size=16, max_latency_ms=100)
+    def predict(self, articles: list[dict]) -> list[dict]:
+        return self.classifier.classify(articles)
+
+
+@bentoml.service(name="article-tagger", traffic={"timeout": 300})
+class ArticleTagger:
+    model = bentoml.depends(TaggerModel)
+
+    @bentoml.api(input_spec=ArticleIn)
+    async def classify(self, text: str, title: str | None = None, id: str | None = None) -> dict:
+        """Topics, framing, calibrated scores and evidence for one article."""
+        article = {"text": text, "title": title, "id": id}
+        if err := article_error(article):
+            raise bentoml.exceptions.InvalidArgument(err)
+        [result] = await self.model.to_async.predict([article])
+        record([article], [result])
+        return result
+
+    @bentoml.api(input_spec=BatchIn)
+    async def classify_batch(self, articles: list[dict]) -> list[dict]:
+        """Results in input order; an invalid item gets {"index", "error"} in its place."""
+        return await self._batch(articles)
+
+    @bentoml.task(input_spec=BatchIn)
+    async def submit(self, articles: list[dict]) -> list[dict]:
+        """Async job: returns a task id at once; poll /submit/status, fetch /submit/get."""
+        return await self._batch(articles)
+
+    async def _batch(self, articles: list[dict]) -> list[dict]:
+        errors = {i: err for i, a in enumerate(articles) if (err := article_error(a))}
+        valid = [a for i, a in enumerate(articles) if i not in errors]
+        scored = iter(await self.model.to_async.predict(valid) if valid else [])
+        results = [
+            {"index": i, "id": a.get("id") if isinstance(a, dict) else None, "error": errors[i]}
+            if i in errors
+            else next(scored)
+            for i, a in enumerate(articles)
+        ]
+        record(valid, [r for r in results if "error" not in r])
+        return results
+
+
+ArticleTagger.add_asgi_middleware(BearerAuth)

@@ -1,0 +1,79 @@
+"""What an analyst gets back for an article: labels, calibrated scores, evidence and warnings.
+
+Plain code, used by the BentoML service; request validation lives here too so it is tested alone.
+"""
+
+from __future__ import annotations
+
+from tagger.evidence import pick_evidence, split_sentences
+from tagger.language import script_warning
+from tagger.predictor import Tagger
+from tagger.windows import article_text
+
+MAX_TEXT_CHARS = 100_000
+MAX_BATCH_ITEMS = 64
+ARTICLE_FIELDS = {"text": str, "title": str, "id": str}
+SHORT_WORDS = 25
+
+
+def article_error(obj: object) -> str | None:
+    """Why an article object is unusable, naming the field; None when it is fine."""
+    if not isinstance(obj, dict):
+        return f"expected an object with a 'text' field, got {type(obj).__name__}"
+    unknown = sorted(set(obj) - set(ARTICLE_FIELDS))
+    if unknown:
+        return f"unknown field(s) {', '.join(map(repr, unknown))}; allowed: text, title, id"
+    if "text" not in obj:
+        return "field 'text': missing"
+    for name, kind in ARTICLE_FIELDS.items():
+        if obj.get(name) is not None and not isinstance(obj[name], kind):
+            return f"field '{name}': expected a string, got {type(obj[name]).__name__}"
+    if not obj["text"].strip():
+        return "field 'text': empty or only whitespace"
+    if len(obj["text"]) > MAX_TEXT_CHARS:
+        return f"field 'text': {len(obj['text'])} characters, over the limit of {MAX_TEXT_CHARS}"
+    return None
+
+
+class Classifier:
+    """classify(articles) -> results; articles must already pass `article_error`."""
+
+    def __init__(self, tagger: Tagger, evidence_per_label: int = 2):
+        self.tagger = tagger
+        self.evidence_per_label = evidence_per_label
+
+    @property
+    def model_info(self) -> dict:
+        return {"tag": self.tagger.info.get("tag"), "trained_at": self.tagger.info.get("trained_at")}
+
+    def classify(self, articles: list[dict]) -> list[dict]:
+        if not articles:
+            return []
+        results = self.tagger.predict(articles)
+        sentences = [split_sentences(a["text"]) for a in articles]
+        flat = [s.text for sents in sentences for s in sents]
+        s = self.tagger.scores(flat) if flat else None
+        pos = 0
+        for art, res, sents in zip(articles, results, sentences):
+            labels = [*res["topics"], res["framing"]]
+            per_sentence = [self._sentence_scores(s, pos + i) for i in range(len(sents))]
+            pos += len(sents)
+            res["evidence"] = pick_evidence(sents, per_sentence, labels, self.evidence_per_label)
+            res["warnings"] = self._warnings(art)
+            res["model"] = self.model_info
+        return results
+
+    def _sentence_scores(self, s, i: int) -> dict[str, float]:
+        schema = self.tagger.schema
+        return {
+            **dict(zip(schema.topics, map(float, s.topics[i]))),
+            **dict(zip(schema.framings, map(float, s.framing[i]))),
+        }
+
+    @staticmethod
+    def _warnings(article: dict) -> list[str]:
+        text = article_text(article["text"], article.get("title"))
+        warnings = [w for w in [script_warning(text)] if w]
+        if len(text.split()) < SHORT_WORDS:
+            warnings.append(f"only {len(text.split())} words; scores for very short texts are less reliable")
+        return warnings

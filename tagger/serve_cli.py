@@ -1,0 +1,48 @@
+"""`tagger serve`: the main job. Trains the default model when none is promoted, then serves it."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import sys
+
+from tagger.registry import Registry
+from tagger.schema import REPO_ROOT
+
+SERVICE = "service.service:ArticleTagger"
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    serve = sub.add_parser("serve", help="serve the promoted model over REST (training one first if needed)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--config", default="default", help="training config used when no model is promoted")
+    serve.set_defaults(func=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    if Registry().promoted() is None and not os.environ.get("TAGGER_MODEL"):
+        print(f"No promoted article-tagger model yet: training one with the '{args.config}' config first.")
+        from training.cli import RUNS_DIR
+        from training.config import load_config
+        from training.pipeline import run_training
+
+        result = run_training(load_config(args.config), args.config, RUNS_DIR)
+        print(f"trained {result.tag}; report: {result.run_dir / 'report.md'}")
+    if not _is_loopback(args.host) and not os.environ.get("TAGGER_API_TOKEN"):
+        print(
+            f"warning: serving on {args.host} without auth; set TAGGER_API_TOKEN to require a bearer token",
+            file=sys.stderr,
+        )
+    os.chdir(REPO_ROOT)
+    cmd = [sys.executable, "-m", "bentoml", "serve", SERVICE, "--host", args.host, "--port", str(args.port)]
+    os.execv(sys.executable, cmd)
+    return 0  # not reached
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
