@@ -1,0 +1,65 @@
+"""The plain modules behind the service: request validation, evidence, script warnings."""
+
+import pytest
+
+from tagger.classify import MAX_TEXT_CHARS, Classifier, article_error
+from tagger.evidence import split_sentences
+from tagger.language import script_warning
+from test_windows import tiny_tagger
+
+
+@pytest.mark.parametrize(
+    ("article", "message"),
+    [
+        ({"title": "x"}, "field 'text': missing"),
+        ({"text": "   \n"}, "field 'text': empty"),
+        ({"text": 42}, "field 'text': expected a string, got int"),
+        ({"text": "ok", "title": 3}, "field 'title': expected a string"),
+        ({"text": "ok", "lang": "en"}, "unknown field(s) 'lang'"),
+        ({"text": "x" * (MAX_TEXT_CHARS + 1)}, f"over the limit of {MAX_TEXT_CHARS}"),
+        (["text"], "expected an object"),
+    ],
+)
+def test_article_errors_name_the_field(article, message):
+    assert message in article_error(article)
+
+
+def test_valid_article_has_no_error():
+    assert article_error({"text": "A report.", "title": None, "id": "7"}) is None
+
+
+def test_sentences_carry_exact_offsets():
+    text = 'DHAKA, Jan 3 -- The ship docked. "It is a new route," an official said!\nAlso read: Rice deal\nShort.'
+    sents = split_sentences(text)
+    assert [s.text for s in sents] == [
+        "DHAKA, Jan 3 -- The ship docked.",
+        '"It is a new route," an official said!',
+        "Also read: Rice deal",
+    ]  # "Short." is under MIN_WORDS and skipped
+    for s in sents:
+        assert text[s.start : s.end] == s.text
+
+
+def test_script_warning_for_bengali_urdu_hindi_but_not_english():
+    assert "Bengali" in script_warning("ঢাকা ও ইসলামাবাদের মধ্যে বাণিজ্য আলোচনা শুরু হয়েছে")
+    assert "Urdu" in script_warning("پاکستان اور بنگلہ دیش کے درمیان تجارت")
+    assert "Hindi" in script_warning("भारत और बांग्लादेश के बीच सीमा वार्ता")
+    assert script_warning("Pakistan and Bangladesh resumed direct trade.") is None
+
+
+def test_classifier_adds_evidence_warnings_and_model(schema):
+    tagger = tiny_tagger(schema)
+    tagger.info = {"tag": "article-tagger:test", "trained_at": "2026-01-01T00:00:00"}
+    text = ("The navy chiefs met in Karachi to plan a joint exercise next spring. "
+            "Traders in Chattogram welcomed the new shipping line to Karachi. "
+            "Officials said the foreign ministers would meet at the UN.")
+    [res] = Classifier(tagger).classify([{"id": "a", "text": text}])
+    assert res["model"] == {"tag": "article-tagger:test", "trained_at": "2026-01-01T00:00:00"}
+    assert set(res["evidence"]) == {*res["topics"], res["framing"]}
+    for items in res["evidence"].values():
+        assert 1 <= len(items) <= 2
+        for ev in items:
+            assert text[ev["start"] : ev["end"]] == ev["text"]
+    assert res["warnings"] == []
+    [bn] = Classifier(tagger).classify([{"text": "ঢাকা ও ইসলামাবাদের মধ্যে বাণিজ্য আলোচনা শুরু হয়েছে"}])
+    assert any("Bengali" in w for w in bn["warnings"])

@@ -1,0 +1,224 @@
+"""A real `bentoml serve` process on a free localhost port, called over HTTP."""
+
+import concurrent.futures as cf
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import REPO, run_tagger
+from tagger.classify import MAX_BATCH_ITEMS, MAX_TEXT_CHARS
+
+pytestmark = pytest.mark.slow
+
+ARTICLES = [
+    {"id": "d1", "title": "Army chiefs meet", "text": "Pakistan's army chief received Bangladesh's principal staff "
+     "officer in Rawalpindi, where the two sides discussed joint training and the JF-17 Thunder."},
+    {"id": "t1", "text": "A cargo vessel from Karachi docked at Chattogram on Wednesday carrying rice and sugar, "
+     "the first direct shipment between the two ports in decades, port officials said."},
+    {"id": "n1", "text": "Heavy rain flooded low-lying parts of Sylhet overnight and schools were closed "
+     "as the river rose above the danger mark, the district administration said."},
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(port, path, body=None, raw: bytes | None = None, token=None, method=None):
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            payload = r.read().decode()
+            return r.status, json.loads(payload) if "json" in r.headers.get("Content-Type", "") else payload
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+class Server:
+    def __init__(self, target: str, env: dict | None = None):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bentoml", "serve", target, "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=REPO, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True,
+        )
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("server exited:\n" + self.proc.stdout.read()[-4000:])
+            try:
+                if call(self.port, "/readyz")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise TimeoutError("server did not become ready")
+
+    def stop(self):
+        os.killpg(self.proc.pid, 15)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, 9)
+
+
+@pytest.fixture(scope="module")
+def trained(small_corpus):
+    res = run_tagger("train", "--config", "tiny", "--set", f"data.paths=[{small_corpus}]", "--force",
+                     "--runs-dir", str(small_corpus.parent / "runs"))
+    assert res.returncode == 0, res.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def server(trained):
+    s = Server("service.service:ArticleTagger")
+    yield s
+    s.stop()
+
+
+def test_classify_shape_and_evidence_offsets(server):
+    status, res = call(server.port, "/classify", ARTICLES[0])
+    assert status == 200, res
+    assert set(res) == {"id", "topics", "topic_scores", "framing", "framing_scores", "evidence", "windows",
+                        "warnings", "model"}
+    assert res["id"] == "d1" and res["windows"] == 1 and res["model"]["tag"].startswith("article-tagger:")
+    assert set(res["topic_scores"]) == {"defence", "trade", "diplomacy"}
+    assert abs(sum(res["framing_scores"].values()) - 1) < 1e-3
+    assert set(res["evidence"]) == {*res["topics"], res["framing"]}
+    for items in res["evidence"].values():
+        for ev in items:
+            assert ARTICLES[0]["text"][ev["start"] : ev["end"]] == ev["text"]
+
+
+def test_batch_keeps_order_and_reports_bad_items_in_place(server):
+    singles = [call(server.port, "/classify", a)[1] for a in ARTICLES]
+    items = [ARTICLES[0], {"id": "bad1", "text": "  "}, ARTICLES[1], {"text": 5}, {"text": "x", "foo": 1},
+             "not an object", ARTICLES[2]]
+    status, res = call(server.port, "/classify_batch", {"articles": items})
+    assert status == 200, res
+    assert [r.get("id") for r in res] == ["d1", "bad1", "t1", None, None, None, "n1"]
+    assert res[1] == {"index": 1, "id": "bad1", "error": "field 'text': empty or only whitespace"}
+    assert "field 'text': expected a string" in res[3]["error"] and "unknown field(s) 'foo'" in res[4]["error"]
+    assert "expected an object" in res[5]["error"]
+    for got, want in zip([res[0], res[2], res[6]], singles):
+        assert got["topics"] == want["topics"] and got["framing"] == want["framing"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/classify", {"text": "   "}, "text"),
+        ("/classify", {"text": "x" * (MAX_TEXT_CHARS + 1)}, "text"),
+        ("/classify", {"text": 12}, "text"),
+        ("/classify", {"title": "no text"}, "text"),
+        ("/classify", {"text": "ok", "language": "en"}, "language"),
+        ("/classify_batch", {"articles": [{"text": "a"}] * (MAX_BATCH_ITEMS + 1)}, "articles"),
+        ("/classify_batch", {"articles": "nope"}, "articles"),
+        ("/classify_batch", {}, "articles"),
+    ],
+)
+def test_bad_input_gets_4xx_naming_the_field(server, path, body, field):
+    status, res = call(server.port, path, body)
+    assert 400 <= status < 500, (status, res)
+    assert field in res
+
+
+def test_body_that_is_not_json(server):
+    status, res = call(server.port, "/classify", raw=b"{not json")
+    assert status == 400 and "Invalid JSON" in res
+
+
+def test_non_english_text_is_scored_with_a_warning(server):
+    status, res = call(server.port, "/classify", {"text": "ঢাকা ও ইসলামাবাদের মধ্যে সরাসরি বাণিজ্য আবার শুরু হয়েছে"})
+    assert status == 200 and any("Bengali" in w for w in res["warnings"])
+
+
+def test_metrics_rise(server):
+    def count():
+        text = call(server.port, "/metrics")[1]
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith("tagger_predictions_total{"))
+
+    before = count()
+    call(server.port, "/classify_batch", {"articles": ARTICLES})
+    assert count() >= before + len(ARTICLES)  # at least one framing label per article
+    assert "tagger_input_chars_bucket" in call(server.port, "/metrics")[1]
+
+
+def test_async_job(server):
+    status, task = call(server.port, "/submit/submit", {"articles": ARTICLES})
+    assert status == 200, task
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        status, st = call(server.port, f"/submit/status?task_id={task['task_id']}", method="GET")
+        if st["status"] in ("success", "failure"):
+            break
+        time.sleep(0.3)
+    assert st["status"] == "success", st
+    status, res = call(server.port, f"/submit/get?task_id={task['task_id']}", method="GET")
+    assert status == 200 and [r["id"] for r in res] == ["d1", "t1", "n1"]
+
+
+def test_openapi_and_health(server):
+    assert call(server.port, "/healthz", method="GET")[0] == 200
+    status, spec = call(server.port, "/docs.json", method="GET")
+    assert status == 200 and {"/classify", "/classify_batch", "/submit/submit"} <= set(spec["paths"])
+
+
+def test_50_concurrent_requests_match_single_requests(server):
+    texts = [dict(ARTICLES[i % 3], id=f"c{i}") for i in range(50)]
+    single = {a["id"]: call(server.port, "/classify", a)[1] for a in ARTICLES}
+    with cf.ThreadPoolExecutor(50) as pool:
+        results = list(pool.map(lambda a: call(server.port, "/classify", a), texts))
+    assert all(status == 200 for status, _ in results)
+    for a, (_, res) in zip(texts, results):
+        want = single[ARTICLES[int(a["id"][1:]) % 3]["id"]]
+        assert res["id"] == a["id"] and res["topics"] == want["topics"] and res["framing"] == want["framing"]
+        for k, p in res["topic_scores"].items():
+            assert abs(p - want["topic_scores"][k]) < 0.01
+
+
+def test_auth_on_when_token_set(trained):
+    s = Server("service.service:ArticleTagger", env={"TAGGER_API_TOKEN": "s3cret"})
+    try:
+        assert call(s.port, "/classify", ARTICLES[0])[0] == 401
+        assert call(s.port, "/classify", ARTICLES[0], token="wrong")[0] == 401
+        assert call(s.port, "/classify", ARTICLES[0], token="s3cret")[0] == 200
+        assert call(s.port, "/healthz", method="GET")[0] == 200
+    finally:
+        s.stop()
+
+
+def test_no_model_fails_at_start_with_a_clear_message(tmp_path):
+    proc = subprocess.run([sys.executable, "-c", "import service.service"], cwd=REPO, capture_output=True,
+                          text=True, env={**os.environ, "BENTOML_HOME": str(tmp_path)})
+    assert proc.returncode != 0
+    assert "no promoted 'article-tagger' model" in proc.stderr and "tagger train" in proc.stderr
+
+
+def test_bentoml_build_makes_a_bento_that_serves(trained):
+    res = subprocess.run([sys.executable, "-m", "bentoml", "build", "--output", "tag"], cwd=REPO,
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+    tag = res.stdout.strip().splitlines()[-1].removeprefix("__tag__:")
+    assert tag.startswith("article-tagger:")
+    s = Server(tag)
+    try:
+        status, out = call(s.port, "/classify", ARTICLES[1])
+        assert status == 200 and out["id"] == "t1"
+    finally:
+        s.stop()
