@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tagger import labels_cli, serve_cli
+from tagger import labels_cli, score_cli, serve_cli
 from training import cli as training_cli
 
 
@@ -15,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     labels_cli.add_parsers(sub)
     training_cli.add_parsers(sub)
     serve_cli.add_parsers(sub)
+    score_cli.add_parsers(sub)
     return parser
 
 

@@ -1,11 +1,11 @@
 """The plain modules behind the service: request validation, evidence, script warnings."""
 
 import pytest
+from test_windows import tiny_tagger
 
 from tagger.classify import MAX_TEXT_CHARS, Classifier, article_error
 from tagger.evidence import split_sentences
 from tagger.language import script_warning
-from test_windows import tiny_tagger
 
 
 @pytest.mark.parametrize(
@@ -50,9 +50,11 @@ def test_script_warning_for_bengali_urdu_hindi_but_not_english():
 def test_classifier_adds_evidence_warnings_and_model(schema):
     tagger = tiny_tagger(schema)
     tagger.info = {"tag": "article-tagger:test", "trained_at": "2026-01-01T00:00:00"}
-    text = ("The navy chiefs met in Karachi to plan a joint exercise next spring. "
-            "Traders in Chattogram welcomed the new shipping line to Karachi. "
-            "Officials said the foreign ministers would meet at the UN.")
+    text = (
+        "The navy chiefs met in Karachi to plan a joint exercise next spring. "
+        "Traders in Chattogram welcomed the new shipping line to Karachi. "
+        "Officials said the foreign ministers would meet at the UN."
+    )
     [res] = Classifier(tagger).classify([{"id": "a", "text": text}])
     assert res["model"] == {"tag": "article-tagger:test", "trained_at": "2026-01-01T00:00:00"}
     assert set(res["evidence"]) == {*res["topics"], res["framing"]}

@@ -12,18 +12,29 @@ import urllib.request
 
 import pytest
 
-from conftest import REPO, run_tagger
 from tagger.classify import MAX_BATCH_ITEMS, MAX_TEXT_CHARS
+
+from conftest import REPO, run_tagger
 
 pytestmark = pytest.mark.slow
 
 ARTICLES = [
-    {"id": "d1", "title": "Army chiefs meet", "text": "Pakistan's army chief received Bangladesh's principal staff "
-     "officer in Rawalpindi, where the two sides discussed joint training and the JF-17 Thunder."},
-    {"id": "t1", "text": "A cargo vessel from Karachi docked at Chattogram on Wednesday carrying rice and sugar, "
-     "the first direct shipment between the two ports in decades, port officials said."},
-    {"id": "n1", "text": "Heavy rain flooded low-lying parts of Sylhet overnight and schools were closed "
-     "as the river rose above the danger mark, the district administration said."},
+    {
+        "id": "d1",
+        "title": "Army chiefs meet",
+        "text": "Pakistan's army chief received Bangladesh's principal staff "
+        "officer in Rawalpindi, where the two sides discussed joint training and the JF-17 Thunder.",
+    },
+    {
+        "id": "t1",
+        "text": "A cargo vessel from Karachi docked at Chattogram on Wednesday carrying rice and sugar, "
+        "the first direct shipment between the two ports in decades, port officials said.",
+    },
+    {
+        "id": "n1",
+        "text": "Heavy rain flooded low-lying parts of Sylhet overnight and schools were closed "
+        "as the river rose above the danger mark, the district administration said.",
+    },
 ]
 
 
@@ -51,8 +62,22 @@ class Server:
     def __init__(self, target: str, env: dict | None = None):
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bentoml", "serve", target, "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=REPO, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "bentoml",
+                "serve",
+                target,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            cwd=REPO,
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
             start_new_session=True,
         )
         deadline = time.time() + 180
@@ -78,8 +103,16 @@ class Server:
 
 @pytest.fixture(scope="module")
 def trained(small_corpus):
-    res = run_tagger("train", "--config", "tiny", "--set", f"data.paths=[{small_corpus}]", "--force",
-                     "--runs-dir", str(small_corpus.parent / "runs"))
+    res = run_tagger(
+        "train",
+        "--config",
+        "tiny",
+        "--set",
+        f"data.paths=[{small_corpus}]",
+        "--force",
+        "--runs-dir",
+        str(small_corpus.parent / "runs"),
+    )
     assert res.returncode == 0, res.stderr[-3000:]
 
 
@@ -93,8 +126,17 @@ def server(trained):
 def test_classify_shape_and_evidence_offsets(server):
     status, res = call(server.port, "/classify", ARTICLES[0])
     assert status == 200, res
-    assert set(res) == {"id", "topics", "topic_scores", "framing", "framing_scores", "evidence", "windows",
-                        "warnings", "model"}
+    assert set(res) == {
+        "id",
+        "topics",
+        "topic_scores",
+        "framing",
+        "framing_scores",
+        "evidence",
+        "windows",
+        "warnings",
+        "model",
+    }
     assert res["id"] == "d1" and res["windows"] == 1 and res["model"]["tag"].startswith("article-tagger:")
     assert set(res["topic_scores"]) == {"defence", "trade", "diplomacy"}
     assert abs(sum(res["framing_scores"].values()) - 1) < 1e-3
@@ -106,13 +148,22 @@ def test_classify_shape_and_evidence_offsets(server):
 
 def test_batch_keeps_order_and_reports_bad_items_in_place(server):
     singles = [call(server.port, "/classify", a)[1] for a in ARTICLES]
-    items = [ARTICLES[0], {"id": "bad1", "text": "  "}, ARTICLES[1], {"text": 5}, {"text": "x", "foo": 1},
-             "not an object", ARTICLES[2]]
+    items = [
+        ARTICLES[0],
+        {"id": "bad1", "text": "  "},
+        ARTICLES[1],
+        {"text": 5},
+        {"text": "x", "foo": 1},
+        "not an object",
+        ARTICLES[2],
+    ]
     status, res = call(server.port, "/classify_batch", {"articles": items})
     assert status == 200, res
     assert [r.get("id") for r in res] == ["d1", "bad1", "t1", None, None, None, "n1"]
     assert res[1] == {"index": 1, "id": "bad1", "error": "field 'text': empty or only whitespace"}
-    assert "field 'text': expected a string" in res[3]["error"] and "unknown field(s) 'foo'" in res[4]["error"]
+    assert (
+        "field 'text': expected a string" in res[3]["error"] and "unknown field(s) 'foo'" in res[4]["error"]
+    )
     assert "expected an object" in res[5]["error"]
     for got, want in zip([res[0], res[2], res[6]], singles):
         assert got["topics"] == want["topics"] and got["framing"] == want["framing"]
@@ -150,8 +201,11 @@ def test_non_english_text_is_scored_with_a_warning(server):
 def test_metrics_rise(server):
     def count():
         text = call(server.port, "/metrics")[1]
-        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                   if line.startswith("tagger_predictions_total{"))
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("tagger_predictions_total{")
+        )
 
     before = count()
     call(server.port, "/classify_batch", {"articles": ARTICLES})
@@ -204,15 +258,24 @@ def test_auth_on_when_token_set(trained):
 
 
 def test_no_model_fails_at_start_with_a_clear_message(tmp_path):
-    proc = subprocess.run([sys.executable, "-c", "import service.service"], cwd=REPO, capture_output=True,
-                          text=True, env={**os.environ, "BENTOML_HOME": str(tmp_path)})
+    proc = subprocess.run(
+        [sys.executable, "-c", "import service.service"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BENTOML_HOME": str(tmp_path)},
+    )
     assert proc.returncode != 0
     assert "no promoted 'article-tagger' model" in proc.stderr and "tagger train" in proc.stderr
 
 
 def test_bentoml_build_makes_a_bento_that_serves(trained):
-    res = subprocess.run([sys.executable, "-m", "bentoml", "build", "--output", "tag"], cwd=REPO,
-                         capture_output=True, text=True)
+    res = subprocess.run(
+        [sys.executable, "-m", "bentoml", "build", "--output", "tag"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     tag = res.stdout.strip().splitlines()[-1].removeprefix("__tag__:")
     assert tag.startswith("article-tagger:")

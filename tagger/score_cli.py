@@ -1,0 +1,72 @@
+"""`tagger score INPUT -o OUTPUT [--model TAG] [--engine local|spark]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tagger.registry import Registry
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("score", help="score a JSON Lines, CSV or Parquet file (resumable)")
+    p.add_argument("input", help="file with an 'id' and a 'text' field/column (Spark: any path Spark reads)")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--model", default=None, help="model tag (default: the promoted model)")
+    p.add_argument("--engine", choices=["local", "spark"], default="local")
+    p.add_argument("--chunk-size", type=int, default=256, help="rows per atomically committed chunk")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace a complete output / discard a partial one"
+    )
+    p.add_argument("--master", default="local[*]", help="Spark master (with --engine spark)")
+    p.set_defaults(func=cmd_score)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    registry = Registry()
+    try:
+        tag = args.model or registry.promoted()
+        if tag is None:
+            raise LookupError("no promoted article-tagger model; train one with `tagger train`")
+        tag = tag if ":" in tag else f"article-tagger:{tag}"
+        model_dir = registry.path(tag)
+    except LookupError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.engine == "spark":
+        from tagger.spark_score import score_with_spark
+
+        n = score_with_spark(args.input, args.output, model_dir, tag, master=args.master)
+        print(f"scored {n} rows with Spark into {args.output}")
+        return 0
+    return _score_local(Path(args.input), Path(args.output), tag, registry, args)
+
+
+def _score_local(src: Path, out: Path, tag: str, registry: Registry, args) -> int:
+    from tagger.score_summary import format_summary, plot_summary, summarize
+    from tagger.scoring import OutputExists, ScoreJob, iter_output
+
+    if not src.exists():
+        print(f"error: {src}: no such file", file=sys.stderr)
+        return 2
+    tagger = registry.load(tag)
+    try:
+        result = ScoreJob(tagger.predict, tag, args.chunk_size).run(src, out, overwrite=args.overwrite)
+    except (OutputExists, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    summary = summarize(iter_output(out))
+    chart = out.with_name(out.name + ".summary.png")
+    plot_summary(summary, tagger.schema, chart)
+    print(format_summary(summary, tagger.schema))
+    if result.resumed_rows:
+        print(f"\nresumed: the first {result.resumed_rows} input rows were already committed")
+    print(f"\nwrote {out} and the chart {chart}")
+    if result.failed:
+        print(
+            f"{result.failed} row(s) failed; see {result.errors_path} (row numbers and reasons)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

@@ -1,0 +1,158 @@
+"""`tagger score`: resumable, streaming batch scoring of JSON Lines, CSV or Parquet.
+
+Output is committed in chunks of `chunk_size` input rows, each written to a temporary file and
+renamed into `<output>.parts/` (atomic). A run killed at any point, SIGKILL included, and started
+again skips the committed chunks and redoes only the unfinished one: no row lost, none repeated.
+When all chunks are in, they are merged into `<output>` and the parts folder is removed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from tagger.batchio import count_rows, detect_format, merge_chunks, read_rows, write_chunk
+
+EXT = {"jsonl": ".jsonl", "csv": ".csv", "parquet": ".parquet"}
+
+
+class OutputExists(Exception):
+    pass
+
+
+def row_error(row: dict) -> str | None:
+    if "text" not in row or row["text"] is None:
+        return "missing 'text'"
+    if not isinstance(row["text"], str):
+        return f"'text' is a {type(row['text']).__name__}, not a string"
+    if not row["text"].strip():
+        return "empty 'text'"
+    if "id" not in row or row["id"] in (None, ""):
+        return "missing 'id'"
+    return None
+
+
+def prediction_columns(result: dict, model_tag: str) -> dict:
+    """Flat columns, the same in every format: topics, topic_score_<t>, framing, framing_score_<f>, model."""
+    cols = {"topics": result["topics"]}
+    cols.update({f"topic_score_{k}": v for k, v in result["topic_scores"].items()})
+    cols["framing"] = result["framing"]
+    cols.update({f"framing_score_{k}": v for k, v in result["framing_scores"].items()})
+    cols["model"] = model_tag
+    return cols
+
+
+@dataclass
+class ScoreResult:
+    failed: int = 0
+    resumed_rows: int = 0
+    errors_path: Path | None = None
+    output: Path | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class ScoreJob:
+    def __init__(self, predict: Callable[[list[dict]], list[dict]], model_tag: str, chunk_size: int = 256):
+        self.predict = predict  # articles -> results (Tagger.predict)
+        self.model_tag = model_tag
+        self.chunk_size = chunk_size
+
+    def run(self, src: Path, out: Path, overwrite: bool = False, progress: bool = True) -> ScoreResult:
+        out_fmt = detect_format(out)
+        parts = out.with_name(out.name + ".parts")
+        errors_path = out.with_name(out.name + ".errors.jsonl")
+        manifest = {
+            "input": str(src.resolve()),
+            "input_bytes": src.stat().st_size,
+            "model": self.model_tag,
+            "chunk_size": self.chunk_size,
+            "format": out_fmt,
+        }
+        done = self._prepare(out, parts, manifest, overwrite)
+        result = ScoreResult(output=out, resumed_rows=done * self.chunk_size)
+        total = count_rows(src)
+        bar = tqdm(
+            total=total,
+            initial=min(total or 0, result.resumed_rows),
+            unit="article",
+            desc="scoring",
+            disable=not progress,
+            smoothing=0.1,
+        )
+        rows = islice(read_rows(src), done * self.chunk_size, None)
+        k = done
+        while chunk := list(islice(rows, self.chunk_size)):
+            self._commit_chunk(k, chunk, parts, out_fmt)
+            bar.update(len(chunk))
+            k += 1
+        bar.close()
+        data_parts = [parts / f"part-{i:06d}{EXT[out_fmt]}" for i in range(k)]
+        error_parts = [p for i in range(k) if (p := parts / f"part-{i:06d}.errors.jsonl").exists()]
+        merge_chunks(data_parts, out, out_fmt)
+        if error_parts:
+            merge_chunks(error_parts, errors_path, "jsonl")
+            result.errors_path = errors_path
+        elif errors_path.exists():
+            errors_path.unlink()
+        result.failed = sum(1 for p in error_parts for _ in open(p, encoding="utf-8"))
+        shutil.rmtree(parts)
+        return result
+
+    def _prepare(self, out: Path, parts: Path, manifest: dict, overwrite: bool) -> int:
+        """Number of chunks already committed by an earlier run of the same job (0 for a fresh start)."""
+        if overwrite:
+            shutil.rmtree(parts, ignore_errors=True)
+        elif out.exists() and not parts.exists():
+            raise OutputExists(f"{out} already exists and is complete; pass --overwrite to replace it")
+        if parts.exists():
+            old = (
+                json.loads((parts / "manifest.json").read_text())
+                if (parts / "manifest.json").exists()
+                else {}
+            )
+            if old != manifest:
+                raise OutputExists(
+                    f"{parts} holds a partial run of a different job ({old.get('input')}, model {old.get('model')}); "
+                    "pass --overwrite to start again"
+                )
+            done = 0
+            while (parts / f"part-{done:06d}{EXT[manifest['format']]}").exists():
+                done += 1
+            return done
+        parts.mkdir(parents=True)
+        (parts / "manifest.json").write_text(json.dumps(manifest))
+        return 0
+
+    def _commit_chunk(self, k: int, chunk: list[tuple[int, dict | None, str | None]], parts: Path, fmt: str):
+        errors, valid = [], []
+        for n, row, err in chunk:
+            err = err or row_error(row)
+            if err:
+                errors.append({"row": n, "id": row.get("id") if row else None, "error": err})
+            else:
+                valid.append(row)
+        results = self.predict([{"id": r["id"], "text": r["text"], "title": _title(r)} for r in valid])
+        rows = [{**r, **prediction_columns(res, self.model_tag)} for r, res in zip(valid, results)]
+        err_part = parts / f"part-{k:06d}.errors.jsonl"
+        if errors:
+            write_chunk(err_part, errors, "jsonl")  # before the data part: the data part marks the chunk done
+        elif err_part.exists():
+            err_part.unlink()
+        write_chunk(parts / f"part-{k:06d}{EXT[fmt]}", rows, fmt)
+
+
+def _title(row: dict) -> str | None:
+    t = row.get("title")
+    return t if isinstance(t, str) else None
+
+
+def iter_output(path: Path) -> Iterator[dict]:
+    for _, row, _ in read_rows(path):
+        if row is not None:
+            yield row

@@ -1,0 +1,140 @@
+"""Batch scoring on Apache Spark: the same Tagger, loaded once per executor Python worker, applied
+with mapInPandas. Reads Parquet or JSON Lines from any path Spark can read; writes Parquet.
+
+spark-submit entry point (see README):
+    spark-submit --py-files tagger.zip tagger/spark_score.py INPUT OUTPUT --model-dir DIR --tag TAG
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+_TAGGER = None  # one per executor Python worker process: loading per batch would dominate the cost
+
+
+def _executor_tagger(model_name: str):
+    global _TAGGER
+    if _TAGGER is None:
+        from pyspark import SparkFiles
+
+        from tagger.predictor import Tagger
+        from tagger.runtime import configure_threads
+
+        configure_threads()
+        _TAGGER = Tagger.load(SparkFiles.get(model_name))
+    return _TAGGER
+
+
+def output_schema(input_schema, schema):
+    from pyspark.sql.types import ArrayType, DoubleType, StringType, StructField, StructType
+
+    fields = list(input_schema.fields) + [StructField("topics", ArrayType(StringType()))]
+    fields += [StructField(f"topic_score_{t}", DoubleType()) for t in schema.topics]
+    fields += [StructField("framing", StringType())]
+    fields += [StructField(f"framing_score_{f}", DoubleType()) for f in schema.framings]
+    fields += [StructField("model", StringType()), StructField("error", StringType())]
+    return StructType(fields)
+
+
+def make_scorer(model_name: str, model_tag: str, batch_rows: int = 64):
+    def score_partition(frames):
+        import pandas as pd
+
+        from tagger.scoring import prediction_columns, row_error
+
+        tagger = _executor_tagger(model_name)
+        for pdf in frames:
+            for start in range(0, len(pdf), batch_rows):
+                part = pdf.iloc[start : start + batch_rows]
+                records = part.to_dict("records")
+                errors = [row_error(r) for r in records]
+                ok = [r for r, e in zip(records, errors) if e is None]
+                results = iter(
+                    tagger.predict([{"id": r["id"], "text": r["text"], "title": r.get("title")} for r in ok])
+                )
+                cols = [prediction_columns(next(results), model_tag) if e is None else {} for e in errors]
+                extra = pd.DataFrame([{**c, "error": e} for c, e in zip(cols, errors)], index=part.index)
+                yield pd.concat([part, extra], axis=1)
+
+    return score_partition
+
+
+def score_with_spark(
+    input_path: str,
+    output_path: str,
+    model_dir: Path,
+    model_tag: str,
+    master: str | None = "local[*]",
+    spark=None,
+) -> int:
+    from pyspark.sql import SparkSession
+
+    from tagger.predictor import BUNDLE_FILE
+    from tagger.schema import LabelSchema
+
+    # Local mode: executors run this interpreter (and see this environment's packages).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    own = spark is None
+    if own:
+        builder = SparkSession.builder.appName("article-tagger-score")
+        if master:
+            builder = builder.master(master)
+        spark = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate()
+    try:
+        import json
+
+        schema = LabelSchema.from_dict(json.loads((Path(model_dir) / BUNDLE_FILE).read_text())["schema"])
+        spark.sparkContext.addFile(str(model_dir), recursive=True)  # shipped once to every executor
+        reader = spark.read
+        df = (
+            reader.parquet(input_path)
+            if str(input_path).endswith((".parquet", ".pq")) or _is_parquet_dir(input_path)
+            else reader.json(input_path)
+        )
+        for col in ("id", "text"):
+            if col not in df.columns:
+                raise ValueError(f"{input_path}: no '{col}' column (columns: {', '.join(df.columns)})")
+        if "title" not in df.columns:
+            from pyspark.sql import functions as F
+
+            df = df.withColumn("title", F.lit(None).cast("string"))
+        scored = df.mapInPandas(
+            make_scorer(Path(model_dir).name, model_tag), output_schema(df.schema, schema)
+        )
+        scored.write.mode("overwrite").parquet(output_path)
+        return spark.read.parquet(output_path).count()
+    finally:
+        if own:
+            spark.stop()
+
+
+def _is_parquet_dir(path: str) -> bool:
+    p = Path(path)
+    return p.is_dir() and any(f.suffix == ".parquet" for f in p.iterdir())
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Score articles on Spark (spark-submit entry point)")
+    ap.add_argument("input")
+    ap.add_argument("output")
+    ap.add_argument(
+        "--model-dir", required=True, help="a stored model folder (tagger models / bentoml models get)"
+    )
+    ap.add_argument("--tag", default=None)
+    args = ap.parse_args(argv)
+    n = score_with_spark(
+        args.input,
+        args.output,
+        Path(args.model_dir),
+        args.tag or Path(args.model_dir).name,
+        master=os.environ.get("SPARK_MASTER"),
+    )
+    print(f"scored {n} rows into {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
