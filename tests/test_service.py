@@ -219,10 +219,10 @@ def test_async_job(server):
     deadline = time.time() + 60
     while time.time() < deadline:
         status, st = call(server.port, f"/submit/status?task_id={task['task_id']}", method="GET")
-        if st["status"] in ("success", "failure"):
+        if st["status"] in ("completed", "failed", "canceled"):
             break
         time.sleep(0.3)
-    assert st["status"] == "success", st
+    assert st["status"] == "completed", st
     status, res = call(server.port, f"/submit/get?task_id={task['task_id']}", method="GET")
     assert status == 200 and [r["id"] for r in res] == ["d1", "t1", "n1"]
 
@@ -285,3 +285,17 @@ def test_bentoml_build_makes_a_bento_that_serves(trained):
         assert status == 200 and out["id"] == "t1"
     finally:
         s.stop()
+
+
+def test_tagger_score_gives_the_service_predictions(server, tmp_path):
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(json.dumps(a) + "\n" for a in ARTICLES), encoding="utf-8")
+    res = run_tagger("score", str(src), "-o", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    scored = [json.loads(x) for x in out.read_text().splitlines()]
+    for row, article in zip(scored, ARTICLES):
+        served = call(server.port, "/classify", article)[1]
+        assert row["topics"] == served["topics"] and row["framing"] == served["framing"]
+        assert row["model"] == served["model"]["tag"]
+        for k, p in served["topic_scores"].items():
+            assert abs(row[f"topic_score_{k}"] - p) < 1e-3
