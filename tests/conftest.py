@@ -35,6 +35,20 @@ def run_tagger(*args: str, **kw) -> subprocess.CompletedProcess:
     )
 
 
+def train_tiny(data: Path, registry: str = "article-tagger", *extra: str) -> subprocess.CompletedProcess:
+    """`tagger train` with the tiny random-BERT config on `data`, into the named registry."""
+    return run_tagger(
+        "train",
+        "--config",
+        "tiny",
+        "--set",
+        f"data.paths=[{data}]",
+        "--set",
+        f"registry.name={registry}",
+        *extra,
+    )
+
+
 @pytest.fixture(scope="session")
 def small_corpus(tmp_path_factory, schema) -> Path:
     """A few dozen corpus articles chosen so every label appears in every split (tiny training runs)."""

@@ -14,23 +14,12 @@ import pytest
 from tagger.batchio import read_rows
 from tagger.registry import Registry
 
-from conftest import REPO, run_tagger
+from conftest import REPO, run_tagger, train_tiny
 
 
 @pytest.fixture(scope="module")
 def model_tag(small_corpus):
-    res = run_tagger(
-        "train",
-        "--config",
-        "tiny",
-        "--set",
-        f"data.paths=[{small_corpus}]",
-        "--set",
-        "registry.name=article-tagger",
-        "--force",
-        "--runs-dir",
-        str(small_corpus.parent / "r"),
-    )
+    res = train_tiny(small_corpus, "article-tagger", "--force", "--runs-dir", str(small_corpus.parent / "r"))
     assert res.returncode == 0, res.stderr[-2000:]
     return Registry().promoted()
 

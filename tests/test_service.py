@@ -14,7 +14,7 @@ import pytest
 
 from tagger.classify import MAX_BATCH_ITEMS, MAX_TEXT_CHARS
 
-from conftest import REPO, run_tagger
+from conftest import REPO, run_tagger, train_tiny
 
 pytestmark = pytest.mark.slow
 
@@ -103,15 +103,8 @@ class Server:
 
 @pytest.fixture(scope="module")
 def trained(small_corpus):
-    res = run_tagger(
-        "train",
-        "--config",
-        "tiny",
-        "--set",
-        f"data.paths=[{small_corpus}]",
-        "--force",
-        "--runs-dir",
-        str(small_corpus.parent / "runs"),
+    res = train_tiny(
+        small_corpus, "article-tagger", "--force", "--runs-dir", str(small_corpus.parent / "runs")
     )
     assert res.returncode == 0, res.stderr[-3000:]
 

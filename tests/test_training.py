@@ -8,24 +8,11 @@ from safetensors.torch import load_file
 
 from tagger.registry import Registry, should_promote
 
-from conftest import run_tagger
-
-
-def train(small_corpus, registry, *extra):
-    return run_tagger(
-        "train",
-        "--config",
-        "tiny",
-        "--set",
-        f"data.paths=[{small_corpus}]",
-        "--set",
-        f"registry.name={registry}",
-        *extra,
-    )
+from conftest import run_tagger, train_tiny
 
 
 def test_train_evaluate_store_promote_and_load(small_corpus, tmp_path):
-    res = train(small_corpus, "t-main", "--runs-dir", str(tmp_path / "runs"))
+    res = train_tiny(small_corpus, "t-main", "--runs-dir", str(tmp_path / "runs"))
     assert res.returncode == 0, res.stderr[-3000:]
     assert "promoted (no model is promoted yet)" in res.stdout
     reg = Registry("t-main")
@@ -75,14 +62,14 @@ def test_promotion_rule():
 
 def test_worse_model_is_stored_not_promoted_and_force_promotes(small_corpus, tmp_path):
     runs = ["--runs-dir", str(tmp_path)]
-    assert train(small_corpus, "t-promo", *runs).returncode == 0
+    assert train_tiny(small_corpus, "t-promo", *runs).returncode == 0
     reg = Registry("t-promo")
     first = reg.promoted()
     # A negative tolerance demands a gain no model can make, so the new one counts as worse.
-    res = train(small_corpus, "t-promo", *runs, "--set", "registry.promote_tolerance=-1.0")
+    res = train_tiny(small_corpus, "t-promo", *runs, "--set", "registry.promote_tolerance=-1.0")
     assert res.returncode == 0 and "stored, NOT promoted (worse than the promoted model" in res.stdout
     assert reg.promoted() == first and len(reg.list()) == 2
-    res = train(small_corpus, "t-promo", *runs, "--set", "registry.promote_tolerance=-1.0", "--force")
+    res = train_tiny(small_corpus, "t-promo", *runs, "--set", "registry.promote_tolerance=-1.0", "--force")
     assert "promoted (forced (--force)" in res.stdout
     assert reg.promoted() == reg.list()[-1].tag != first
     listing = run_tagger("models").stdout  # default registry: none of these
@@ -91,7 +78,7 @@ def test_worse_model_is_stored_not_promoted_and_force_promotes(small_corpus, tmp
 
 def test_same_seed_config_and_data_give_the_same_model(small_corpus, tmp_path):
     for _ in range(2):
-        assert train(small_corpus, "t-repro", "--runs-dir", str(tmp_path)).returncode == 0
+        assert train_tiny(small_corpus, "t-repro", "--runs-dir", str(tmp_path)).returncode == 0
     a, b = (
         load_file(Registry("t-repro").path(m.tag) / "model.safetensors") for m in Registry("t-repro").list()
     )
@@ -103,7 +90,7 @@ def test_bad_label_files_stop_training_before_any_work(small_corpus, tmp_path):
     bad.write_text(
         small_corpus.read_text() + '{"id": "z", "text": "x", "topics": ["sport"], "framing": "neutral"}\n'
     )
-    res = train(bad, "t-bad", "--runs-dir", str(tmp_path / "runs"))
+    res = train_tiny(bad, "t-bad", "--runs-dir", str(tmp_path / "runs"))
     assert res.returncode == 2
     n = len(bad.read_text().splitlines())
     assert f"{bad}:{n}: field 'topics': unknown label 'sport'" in res.stderr

@@ -1,0 +1,152 @@
+"""In-process inference: the naive `transformers.pipeline` way vs our engine, same weights, same articles.
+
+    python benchmarks/inference.py [--model TAG] [--limit N]
+
+Naive = feature-extraction pipeline on the fine-tuned encoder, fp32, truncated at 512 tokens, then
+the same pooling and heads, one article at a time and with batch_size=16. Ours = Tagger.scores:
+whole articles in overlapping windows, length-bucketed token-budget batches, bf16 where the CPU
+has it, SDPA attention, inference_mode. Also reports label agreement of bf16 with fp32 and achieved
+GFLOP/s against the machine's measured bf16 matmul peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine, save, test_split_articles, texts  # noqa: E402
+
+from tagger.predictor import Tagger, sigmoid, softmax  # noqa: E402
+from tagger.registry import Registry  # noqa: E402
+from tagger.runtime import configure_threads, cpu_has_bf16  # noqa: E402
+
+
+def matmul_peak_gflops(dtype=torch.bfloat16, n: int = 2048, reps: int = 10) -> float:
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    a @ b
+    t = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    return 2 * n**3 * reps / (time.perf_counter() - t) / 1e9
+
+
+def encoder_flops(tagger: Tagger, window_lengths: list[int]) -> float:
+    """Forward FLOPs of the encoder: dense layers plus attention, per window."""
+    c = tagger.model.encoder.config
+    d, ff, layers = c.hidden_size, c.intermediate_size, c.num_hidden_layers
+    per_token = layers * 2 * (4 * d * d + 2 * d * ff)
+    return float(sum(L * per_token + layers * 4 * L * L * d for L in window_lengths))
+
+
+def naive_scores(tagger: Tagger, docs: list[str], batch_size: int | None) -> tuple[np.ndarray, np.ndarray]:
+    from transformers import pipeline
+
+    enc = tagger.model.encoder.float()
+    pipe = pipeline(
+        "feature-extraction",
+        model=enc,
+        tokenizer=tagger.tokenizer,
+        framework="pt",
+        device=-1,
+        tokenize_kwargs={"truncation": True, "max_length": 512},
+    )
+    outs = pipe(docs, batch_size=batch_size) if batch_size else [pipe(d) for d in docs]
+    emb = []
+    for o in outs:
+        h = torch.tensor(np.array(o)).reshape(-1, enc.config.hidden_size)
+        emb.append(torch.cat([h.mean(0), h.max(0).values]))
+    with torch.inference_mode():
+        t, f = tagger.model.heads(torch.stack(emb))
+    return sigmoid(t.numpy()), softmax(f.numpy() / tagger.temperature)
+
+
+def decisions(tagger: Tagger, topics: np.ndarray, framing: np.ndarray) -> np.ndarray:
+    th = np.array([tagger.thresholds.get(t, 0.5) for t in tagger.schema.topics])
+    return np.concatenate([topics >= th, framing.argmax(1)[:, None]], axis=1)
+
+
+def timed(fn, n_articles: int) -> tuple[float, object]:
+    t = time.perf_counter()
+    out = fn()
+    return n_articles / (time.perf_counter() - t), out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--limit", type=int, default=None)
+    args = ap.parse_args()
+    configure_threads()
+    rows = test_split_articles(args.limit)
+    docs = texts(rows)
+    fp32 = Registry().load(args.model, bf16=False)
+    ours = Registry().load(args.model, bf16="auto")
+    tok = ours.tokenizer
+    n_tokens = [len(x) for x in tok(docs)["input_ids"]]
+    short = [d for d, n in zip(docs, n_tokens) if n <= 512]
+
+    ours.scores(docs[:8])  # warm-up
+    results = {
+        "machine": machine(),
+        "model": ours.info.get("tag"),
+        "articles": len(docs),
+        "one_window_articles": len(short),
+        "bf16": bool(cpu_has_bf16()),
+    }
+    win = ours.tokenizer(
+        docs, max_length=ours.max_length, truncation=True, stride=ours.overlap, return_overflowing_tokens=True
+    )["input_ids"]
+    rate, s_ours = timed(lambda: ours.scores(docs), len(docs))
+    flops = encoder_flops(ours, [len(w) for w in win])
+    elapsed = len(docs) / rate
+    peak = matmul_peak_gflops(torch.bfloat16 if cpu_has_bf16() else torch.float32)
+    results["ours_full_mix"] = {
+        "articles_per_s": rate,
+        "tokens_per_s": sum(len(w) for w in win) / elapsed,
+        "gflops": flops / elapsed / 1e9,
+        "matmul_peak_gflops": peak,
+    }
+    results["ours_one_window"] = {"articles_per_s": timed(lambda: ours.scores(short), len(short))[0]}
+    _, s_fp32 = timed(lambda: fp32.scores(docs), len(docs))
+    agree = decisions(ours, s_ours.topics, s_ours.framing) == decisions(fp32, s_fp32.topics, s_fp32.framing)
+    results["bf16_vs_fp32_label_agreement"] = float(agree.mean())
+
+    for name, subset in (("full_mix", docs), ("one_window", short)):
+        r1, _ = timed(lambda s=subset: naive_scores(fp32, s, None), len(subset))
+        r16, _ = timed(lambda s=subset: naive_scores(fp32, s, 16), len(subset))
+        results[f"naive_{name}"] = {"one_at_a_time_articles_per_s": r1, "batch16_articles_per_s": r16}
+
+    table = "\n".join(
+        [
+            f"# In-process inference ({results['machine']['cores']} cores, {results['machine']['when']})",
+            "",
+            f"{len(docs)} test-split articles ({len(short)} fit one 512-token window); model {results['model']}",
+            "",
+            "| path | articles/s (full mix) | articles/s (one-window articles) |",
+            "|---|---|---|",
+            f"| naive pipeline, one at a time, fp32, truncated | {results['naive_full_mix']['one_at_a_time_articles_per_s']:.1f} "
+            f"| {results['naive_one_window']['one_at_a_time_articles_per_s']:.1f} |",
+            f"| naive pipeline, batch_size=16, fp32, truncated | {results['naive_full_mix']['batch16_articles_per_s']:.1f} "
+            f"| {results['naive_one_window']['batch16_articles_per_s']:.1f} |",
+            f"| ours (whole articles, {'bf16' if results['bf16'] else 'fp32'}) | {rate:.1f} "
+            f"| {results['ours_one_window']['articles_per_s']:.1f} |",
+            "",
+            f"- ours: {results['ours_full_mix']['tokens_per_s']:.0f} tokens/s, "
+            f"{results['ours_full_mix']['gflops']:.0f} GFLOP/s achieved vs {peak:.0f} GFLOP/s measured matmul peak "
+            f"({100 * results['ours_full_mix']['gflops'] / peak:.0f}%)",
+            f"- speed-up over the naive one-at-a-time pipeline: {rate / results['naive_full_mix']['one_at_a_time_articles_per_s']:.1f}x "
+            f"(full mix), {results['ours_one_window']['articles_per_s'] / results['naive_one_window']['one_at_a_time_articles_per_s']:.1f}x (one-window)",
+            f"- bf16 vs fp32 label decisions agree on {100 * results['bf16_vs_fp32_label_agreement']:.2f}%",
+        ]
+    )
+    save("inference", results, table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""A load generator, run as its own process: C concurrent clients POST /classify for D seconds.
+
+    python benchmarks/load_client.py --port 3000 --concurrency 8 --duration 20 --articles rows.json
+Prints one JSON object: requests, errors, requests/s, latency percentiles (ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+import urllib.request
+
+import numpy as np
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--concurrency", type=int, default=1)
+    ap.add_argument("--duration", type=float, default=20)
+    ap.add_argument("--max-requests", type=int, default=100_000)
+    ap.add_argument("--articles", required=True)
+    ap.add_argument("--token", default=None)
+    args = ap.parse_args()
+    articles = json.loads(open(args.articles, encoding="utf-8").read())
+    url = f"http://127.0.0.1:{args.port}/classify"
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.perf_counter() + args.duration
+
+    def client(k: int) -> None:
+        i = k
+        while time.perf_counter() < stop and len(latencies) < args.max_requests:
+            body = json.dumps(articles[i % len(articles)]).encode()
+            req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+            if args.token:
+                req.add_header("Authorization", f"Bearer {args.token}")
+            t = time.perf_counter()
+            try:
+                with urllib.request.urlopen(req, timeout=60) as r:
+                    r.read()
+                    ok = r.status == 200
+            except Exception:
+                ok = False
+            with lock:
+                latencies.append(time.perf_counter() - t) if ok else None
+                errors[0] += not ok
+            i += args.concurrency
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(args.concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    lat = np.array(latencies) * 1000 if latencies else np.array([np.nan])
+    print(
+        json.dumps(
+            {
+                "concurrency": args.concurrency,
+                "requests": len(latencies),
+                "errors": errors[0],
+                "requests_per_s": len(latencies) / wall,
+                "p50_ms": float(np.percentile(lat, 50)),
+                "p95_ms": float(np.percentile(lat, 95)),
+                "p99_ms": float(np.percentile(lat, 99)),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
