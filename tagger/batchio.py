@@ -14,6 +14,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from tagger.corpus import iter_json_lines
+
 FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
@@ -38,30 +40,11 @@ def count_rows(path: Path) -> int | None:
 def read_rows(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
     fmt = detect_format(path)
     if fmt == "jsonl":
-        yield from _read_jsonl(path)
+        yield from iter_json_lines(path, blank_lines_are_errors=True)
     elif fmt == "csv":
         yield from _read_csv(path)
     else:
         yield from _read_parquet(path)
-
-
-def _read_jsonl(path: Path):
-    with open(path, "rb") as f:
-        for n, raw in enumerate(f, 1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                yield n, None, f"not valid UTF-8: byte 0x{raw[e.start]:02x} at column {e.start + 1}"
-                continue
-            if not line.strip():
-                yield n, None, "empty line"
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                yield n, None, f"invalid JSON: {e.msg} at column {e.colno}"
-                continue
-            yield (n, obj, None) if isinstance(obj, dict) else (n, None, "expected a JSON object")
 
 
 def _read_csv(path: Path):

@@ -46,8 +46,11 @@ class Article:
         }
 
 
-def iter_json_lines(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
-    """Yield (line number, object, None) or (line number, None, problem) for each non-blank line."""
+def iter_json_lines(
+    path: Path, blank_lines_are_errors: bool = False
+) -> Iterator[tuple[int, dict | None, str | None]]:
+    """Yield (line number, object, None) or (line number, None, problem) per line; blank lines are
+    skipped, or reported when every line is meant to be a row (batch scoring)."""
     with open(path, "rb") as f:
         for n, raw in enumerate(f, 1):
             try:
@@ -56,6 +59,8 @@ def iter_json_lines(path: Path) -> Iterator[tuple[int, dict | None, str | None]]
                 yield n, None, f"not valid UTF-8: byte 0x{raw[e.start]:02x} at column {e.start + 1}"
                 continue
             if not line.strip():
+                if blank_lines_are_errors:
+                    yield n, None, "empty line"
                 continue
             try:
                 obj = json.loads(line)

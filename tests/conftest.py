@@ -72,4 +72,16 @@ def small_corpus(tmp_path_factory, schema) -> Path:
     return path
 
 
-TINY_SPLIT = (0.6, 0.2, 0.2)  # training/configs/tiny.yaml
+TINY_SPLIT = (0.6, 0.2, 0.2)
+
+
+@pytest.fixture(scope="module")
+def promoted_tiny(small_corpus) -> str:
+    """A tiny model trained on the small corpus and promoted in the default registry; its tag."""
+    from tagger.registry import Registry
+
+    res = train_tiny(
+        small_corpus, "article-tagger", "--force", "--runs-dir", str(small_corpus.parent / "runs")
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    return Registry().promoted()  # training/configs/tiny.yaml

@@ -12,16 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from tagger.batchio import read_rows
-from tagger.registry import Registry
 
-from conftest import REPO, run_tagger, train_tiny
-
-
-@pytest.fixture(scope="module")
-def model_tag(small_corpus):
-    res = train_tiny(small_corpus, "article-tagger", "--force", "--runs-dir", str(small_corpus.parent / "r"))
-    assert res.returncode == 0, res.stderr[-2000:]
-    return Registry().promoted()
+from conftest import REPO, run_tagger
 
 
 @pytest.fixture(scope="module")
@@ -60,24 +52,24 @@ def read(path):
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
-def test_round_trip_each_format(tmp_path, rows, model_tag, fmt):
+def test_round_trip_each_format(tmp_path, rows, promoted_tiny, fmt):
     src, out = tmp_path / f"in.{fmt}", tmp_path / f"out.{fmt}"
     write(src, rows)
-    res = run_tagger("score", str(src), "-o", str(out), "--model", model_tag)
+    res = run_tagger("score", str(src), "-o", str(out), "--model", promoted_tiny)
     assert res.returncode == 0, res.stderr[-2000:]
     got = read(out)
     assert [r["id"] for r in got] == [r["id"] for r in rows]
     assert all(
         r["text"] == s["text"] and r["outlet_country"] == s["outlet_country"] for r, s in zip(got, rows)
     )
-    assert all(r["model"] == model_tag and r["framing"] and "topic_score_defence" in r for r in got)
+    assert all(r["model"] == promoted_tiny and r["framing"] and "topic_score_defence" in r for r in got)
     assert (tmp_path / f"out.{fmt}.summary.png").stat().st_size > 0
     assert f"{len(rows)} articles scored" in res.stdout and "framing by outlet_country" in res.stdout
-    again = run_tagger("score", str(src), "-o", str(out), "--model", model_tag)
+    again = run_tagger("score", str(src), "-o", str(out), "--model", promoted_tiny)
     assert again.returncode == 2 and "already exists" in again.stderr  # complete output kept
 
 
-def test_bad_rows_reported_with_line_numbers_and_good_rows_scored(tmp_path, rows, model_tag):
+def test_bad_rows_reported_with_line_numbers_and_good_rows_scored(tmp_path, rows, promoted_tiny):
     src = tmp_path / "in.jsonl"
     lines = [json.dumps(r) for r in rows[:5]]
     lines[1] = '{"id": "x", "text": "   "}'
@@ -88,7 +80,7 @@ def test_bad_rows_reported_with_line_numbers_and_good_rows_scored(tmp_path, rows
         + (lines[4] + "\n" + json.dumps({"id": "nt"}) + "\n").encode()
     )
     out = tmp_path / "out.jsonl"
-    res = run_tagger("score", str(src), "-o", str(out), "--model", model_tag)
+    res = run_tagger("score", str(src), "-o", str(out), "--model", promoted_tiny)
     assert res.returncode == 1 and "4 row(s) failed" in res.stderr
     errors = [json.loads(x) for x in (tmp_path / "out.jsonl.errors.jsonl").read_text().splitlines()]
     assert [(e["row"], e["error"].split(":")[0]) for e in errors] == [
@@ -100,13 +92,15 @@ def test_bad_rows_reported_with_line_numbers_and_good_rows_scored(tmp_path, rows
     assert [r["id"] for r in read(out)] == [rows[0]["id"], rows[2]["id"], rows[4]["id"]]
 
 
-def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path, rows, model_tag):
+def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path, rows, promoted_tiny):
     many = [dict(r, id=f"{r['id']}-{k}") for k in range(6) for r in rows]
     src = tmp_path / "in.jsonl"
     write(src, many)
     ref = tmp_path / "ref.jsonl"
     assert (
-        run_tagger("score", str(src), "-o", str(ref), "--model", model_tag, "--chunk-size", "8").returncode
+        run_tagger(
+            "score", str(src), "-o", str(ref), "--model", promoted_tiny, "--chunk-size", "8"
+        ).returncode
         == 0
     )
 
@@ -120,7 +114,7 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path, rows, model_
         "-o",
         str(out),
         "--model",
-        model_tag,
+        promoted_tiny,
         "--chunk-size",
         "8",
     ]
@@ -135,27 +129,27 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path, rows, model_
     assert 3 <= committed < -(-len(many) // 8), "the kill should land mid-run"
     assert not out.exists()
 
-    res = run_tagger("score", str(src), "-o", str(out), "--model", model_tag, "--chunk-size", "8")
+    res = run_tagger("score", str(src), "-o", str(out), "--model", promoted_tiny, "--chunk-size", "8")
     assert res.returncode == 0, res.stderr[-2000:]
     assert f"the first {committed * 8} input rows were already committed" in res.stdout
     assert read(out) == read(ref)  # identical rows: none lost, none repeated
     assert not parts.exists()
 
 
-def test_spark_local_mode_matches_tagger_score(tmp_path, rows, model_tag):
+def test_spark_local_mode_matches_tagger_score(tmp_path, rows, promoted_tiny):
     pytest.importorskip("pyspark")
     many = [dict(r, id=f"{r['id']}-{k}") for k in range(8) for r in rows][:300]
     src = tmp_path / "in.parquet"
     write(src, many)
     local, spark_out = tmp_path / "local.parquet", tmp_path / "spark_out"
-    assert run_tagger("score", str(src), "-o", str(local), "--model", model_tag).returncode == 0
+    assert run_tagger("score", str(src), "-o", str(local), "--model", promoted_tiny).returncode == 0
     res = run_tagger(
         "score",
         str(src),
         "-o",
         str(spark_out),
         "--model",
-        model_tag,
+        promoted_tiny,
         "--engine",
         "spark",
         "--master",

@@ -2,115 +2,20 @@
 
 import concurrent.futures as cf
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 
 import pytest
+from servers import ARTICLES, Server, call
 
 from tagger.classify import MAX_BATCH_ITEMS, MAX_TEXT_CHARS
 
-from conftest import REPO, run_tagger, train_tiny
+from conftest import run_tagger
 
 pytestmark = pytest.mark.slow
 
-ARTICLES = [
-    {
-        "id": "d1",
-        "title": "Army chiefs meet",
-        "text": "Pakistan's army chief received Bangladesh's principal staff "
-        "officer in Rawalpindi, where the two sides discussed joint training and the JF-17 Thunder.",
-    },
-    {
-        "id": "t1",
-        "text": "A cargo vessel from Karachi docked at Chattogram on Wednesday carrying rice and sugar, "
-        "the first direct shipment between the two ports in decades, port officials said.",
-    },
-    {
-        "id": "n1",
-        "text": "Heavy rain flooded low-lying parts of Sylhet overnight and schools were closed "
-        "as the river rose above the danger mark, the district administration said.",
-    },
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def call(port, path, body=None, raw: bytes | None = None, token=None, method=None):
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method)
-    req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=120) as r:
-            payload = r.read().decode()
-            return r.status, json.loads(payload) if "json" in r.headers.get("Content-Type", "") else payload
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
-
-class Server:
-    def __init__(self, target: str, env: dict | None = None):
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bentoml",
-                "serve",
-                target,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
-            cwd=REPO,
-            env={**os.environ, **(env or {})},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("server exited:\n" + self.proc.stdout.read()[-4000:])
-            try:
-                if call(self.port, "/readyz")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.5)
-        self.stop()
-        raise TimeoutError("server did not become ready")
-
-    def stop(self):
-        os.killpg(self.proc.pid, 15)
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, 9)
-
 
 @pytest.fixture(scope="module")
-def trained(small_corpus):
-    res = train_tiny(
-        small_corpus, "article-tagger", "--force", "--runs-dir", str(small_corpus.parent / "runs")
-    )
-    assert res.returncode == 0, res.stderr[-3000:]
-
-
-@pytest.fixture(scope="module")
-def server(trained):
+def server(promoted_tiny):
     s = Server("service.service:ArticleTagger")
     yield s
     s.stop()
@@ -237,47 +142,6 @@ def test_50_concurrent_requests_match_single_requests(server):
         assert res["id"] == a["id"] and res["topics"] == want["topics"] and res["framing"] == want["framing"]
         for k, p in res["topic_scores"].items():
             assert abs(p - want["topic_scores"][k]) < 0.01
-
-
-def test_auth_on_when_token_set(trained):
-    s = Server("service.service:ArticleTagger", env={"TAGGER_API_TOKEN": "s3cret"})
-    try:
-        assert call(s.port, "/classify", ARTICLES[0])[0] == 401
-        assert call(s.port, "/classify", ARTICLES[0], token="wrong")[0] == 401
-        assert call(s.port, "/classify", ARTICLES[0], token="s3cret")[0] == 200
-        assert call(s.port, "/healthz", method="GET")[0] == 200
-    finally:
-        s.stop()
-
-
-def test_no_model_fails_at_start_with_a_clear_message(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-c", "import service.service"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "BENTOML_HOME": str(tmp_path)},
-    )
-    assert proc.returncode != 0
-    assert "no promoted 'article-tagger' model" in proc.stderr and "tagger train" in proc.stderr
-
-
-def test_bentoml_build_makes_a_bento_that_serves(trained):
-    res = subprocess.run(
-        [sys.executable, "-m", "bentoml", "build", "--output", "tag"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
-    assert res.returncode == 0, res.stderr[-3000:]
-    tag = res.stdout.strip().splitlines()[-1].removeprefix("__tag__:")
-    assert tag.startswith("article-tagger:")
-    s = Server(tag)
-    try:
-        status, out = call(s.port, "/classify", ARTICLES[1])
-        assert status == 200 and out["id"] == "t1"
-    finally:
-        s.stop()
 
 
 def test_tagger_score_gives_the_service_predictions(server, tmp_path):

@@ -1,0 +1,56 @@
+"""The service's edges: bearer-token auth, no model at start, and `bentoml build`.
+
+Kept apart from test_service.py so that no two servers run at once (BentoML servers sharing a
+machine's task database conflict at start)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from servers import ARTICLES, Server, call
+
+from conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+def test_auth_on_when_token_set(promoted_tiny):
+    s = Server("service.service:ArticleTagger", env={"TAGGER_API_TOKEN": "s3cret"})
+    try:
+        assert call(s.port, "/classify", ARTICLES[0])[0] == 401
+        assert call(s.port, "/classify", ARTICLES[0], token="wrong")[0] == 401
+        assert call(s.port, "/classify", ARTICLES[0], token="s3cret")[0] == 200
+        assert call(s.port, "/healthz", method="GET")[0] == 200
+    finally:
+        s.stop()
+
+
+def test_no_model_fails_at_start_with_a_clear_message(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-c", "import service.service"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BENTOML_HOME": str(tmp_path)},
+    )
+    assert proc.returncode != 0
+    assert "no promoted 'article-tagger' model" in proc.stderr and "tagger train" in proc.stderr
+
+
+def test_bentoml_build_makes_a_bento_that_serves(promoted_tiny):
+    res = subprocess.run(
+        [sys.executable, "-m", "bentoml", "build", "--output", "tag"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    tag = res.stdout.strip().splitlines()[-1].removeprefix("__tag__:")
+    assert tag.startswith("article-tagger:")
+    s = Server(tag)
+    try:
+        status, out = call(s.port, "/classify", ARTICLES[1])
+        assert status == 200 and out["id"] == "t1"
+    finally:
+        s.stop()
