@@ -6,8 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from tagger.registry import Registry
-
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("score", help="score a JSON Lines, CSV or Parquet file (resumable)")
@@ -24,6 +22,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    from tagger.registry import Registry  # heavy (bentoml, torch): only for this command
+
     registry = Registry()
     try:
         tag = args.model or registry.promoted()
@@ -43,7 +43,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     return _score_local(Path(args.input), Path(args.output), tag, registry, args)
 
 
-def _score_local(src: Path, out: Path, tag: str, registry: Registry, args) -> int:
+def _score_local(src: Path, out: Path, tag: str, registry, args) -> int:
     from tagger.score_summary import format_summary, plot_summary, summarize
     from tagger.scoring import OutputExists, ScoreJob, iter_output
 

@@ -7,7 +7,6 @@ import ipaddress
 import os
 import sys
 
-from tagger.registry import Registry
 from tagger.schema import REPO_ROOT
 
 SERVICE = "service.service:ArticleTagger"
@@ -22,6 +21,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from tagger.registry import Registry  # heavy (bentoml, torch): only for this command
+
     if Registry().promoted() is None and not os.environ.get("TAGGER_MODEL"):
         print(f"No promoted article-tagger model yet: training one with the '{args.config}' config first.")
         from training.cli import RUNS_DIR
