@@ -16,8 +16,18 @@ class ArticleTagger(nn.Module):
         self.topic_head = nn.Linear(2 * hidden, n_topics)
         self.framing_head = nn.Linear(2 * hidden, n_framings)
 
-    def window_embeddings(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    def window_embeddings(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, encoder: nn.Module | None = None
+    ) -> torch.Tensor:
+        """Token mean per window. `encoder`: a copy of self.encoder in another precision (inference)."""
+        enc = self.encoder if encoder is None else encoder
+        return self.token_mean(
+            enc(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state, attention_mask
+        )
+
+    @staticmethod
+    def token_mean(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = hidden.float()  # pooled in fp32 whatever the encoder ran in
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
 
@@ -36,5 +46,9 @@ class ArticleTagger(nn.Module):
         return self.topic_head(emb), self.framing_head(emb)
 
     def forward(self, input_ids, attention_mask, window_article) -> tuple[torch.Tensor, torch.Tensor]:
-        win = self.window_embeddings(input_ids, attention_mask)
+        return self.from_windows(self.window_embeddings(input_ids, attention_mask), window_article)
+
+    def from_windows(
+        self, win: torch.Tensor, window_article: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         return self.heads(self.pool_articles(win, window_article))

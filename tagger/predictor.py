@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from safetensors.torch import load_file, save_file
 
 from tagger.encoder import encoder_from_config, load_tokenizer
 from tagger.model import ArticleTagger
-from tagger.runtime import pick_device, use_bf16
+from tagger.runtime import batch_tokens, pick_device, use_bf16
 from tagger.schema import LabelSchema
 from tagger.windows import article_text, collate, make_windows
 
@@ -46,7 +47,8 @@ class Tagger:
     info: dict = field(default_factory=dict)  # tag, trained_at, data hash: what made this model
     device: torch.device = field(default_factory=pick_device)
     bf16: bool | str = "auto"
-    max_batch_tokens: int = 16384
+    max_batch_tokens: int = 0  # padded tokens per forward pass; 0: the device's default
+    _fast_encoder: torch.nn.Module | None = field(default=None, repr=False)
 
     # ---- scoring -------------------------------------------------------------------------
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -71,23 +73,36 @@ class Tagger:
         """Windows run shortest-first in token-budget batches (little padding), then pooled per article."""
         win = make_windows(self.tokenizer, texts, self.max_length, self.overlap)
         order = sorted(range(len(win.input_ids)), key=lambda i: len(win.input_ids[i]))
-        self.model.eval()
         emb: list[torch.Tensor] = [torch.empty(0)] * len(order)
-        bf16 = use_bf16(self.device, self.bf16)
-        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
-        with torch.inference_mode(), autocast:
-            for batch in _budget_batches(order, [len(x) for x in win.input_ids], self.max_batch_tokens):
+        self.model.eval()
+        encoder, precision = self.inference_encoder()
+        with torch.inference_mode(), precision:
+            budget = self.max_batch_tokens or batch_tokens(self.device)
+            for batch in budget_batches(order, [len(x) for x in win.input_ids], budget):
                 b = collate(
                     [win.input_ids[i] for i in batch], list(range(len(batch))), self.tokenizer.pad_token_id
                 )
-                out = self.model.window_embeddings(
-                    b["input_ids"].to(self.device), b["attention_mask"].to(self.device)
-                )
+                ids, mask = b["input_ids"].to(self.device), b["attention_mask"].to(self.device)
+                out = self.model.window_embeddings(ids, mask, encoder)
                 for row, i in enumerate(batch):
-                    emb[i] = out[row].float()
+                    emb[i] = out[row]
             index = torch.tensor(win.article_index, device=self.device)
             pooled = self.model.pool_articles(torch.stack(emb), index)
         return pooled, win.windows_per_article(len(texts))
+
+    def inference_encoder(self) -> tuple[torch.nn.Module, AbstractContextManager]:
+        """The encoder scoring runs, and the precision context it runs in. Where the hardware has fast
+        bf16: a copy whose matmul weights are stored in bf16 (autocast then casts no weights per call,
+        ~1.4x faster here) while layer norms and embeddings stay fp32 as autocast keeps them, which
+        holds label agreement with fp32. The copy is made once: weights must not change afterwards."""
+        if not use_bf16(self.device, self.bf16):
+            return self.model.encoder, nullcontext()
+        if self._fast_encoder is None:
+            self._fast_encoder = copy.deepcopy(self.model.encoder).eval()
+            for module in self._fast_encoder.modules():
+                if isinstance(module, torch.nn.Linear):
+                    module.to(torch.bfloat16)
+        return self._fast_encoder, torch.autocast(self.device.type, dtype=torch.bfloat16)
 
     def scores(self, texts: list[str]) -> Scores:
         t, f, w = self.logits(texts)
@@ -151,14 +166,20 @@ class Tagger:
         )
 
 
-def _budget_batches(order: list[int], lengths: list[int], max_tokens: int) -> list[list[int]]:
-    """Consecutive groups of (length-sorted) windows whose padded size stays within max_tokens."""
-    batches, cur = [], []
+def budget_batches(
+    order: list[int], lengths: list[int], max_tokens: int, max_padding: float = 0.2
+) -> list[list[int]]:
+    """Consecutive groups of (length-sorted) windows whose padded size stays within max_tokens and
+    whose padding stays under max_padding of it (a 512-token window and a 100-token tail of the
+    same article are not worth running padded together)."""
+    batches, cur, real = [], [], 0
     for i in order:
-        if cur and lengths[i] * (len(cur) + 1) > max_tokens:
+        padded = lengths[i] * (len(cur) + 1)
+        if cur and (padded > max_tokens or 1 - (real + lengths[i]) / padded > max_padding):
             batches.append(cur)
-            cur = []
+            cur, real = [], 0
         cur.append(i)
+        real += lengths[i]
     return batches + [cur] if cur else batches
 
 

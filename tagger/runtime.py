@@ -31,6 +31,12 @@ def use_bf16(device: torch.device, setting: bool | str = "auto") -> bool:
     return bool(setting)
 
 
+def batch_tokens(device: torch.device) -> int:
+    """Padded tokens per inference forward pass. On CPU small batches are as fast per token
+    (1-4k measured best here) and keep latency low; a GPU wants big ones."""
+    return 32768 if device.type == "cuda" else 2048
+
+
 def configure_threads() -> int:
     """One intra-op thread per available core; more only adds contention on small machines."""
     n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -5,7 +5,7 @@ from transformers import BertConfig, BertModel
 
 from tagger.encoder import DEFAULT_ENCODER_PACKAGE, load_tokenizer, pretrained_dir
 from tagger.model import ArticleTagger
-from tagger.predictor import Tagger
+from tagger.predictor import Tagger, budget_batches
 from tagger.windows import make_windows
 
 FILLER = (
@@ -78,3 +78,16 @@ def test_batching_does_not_change_scores(schema):
     for x, y in zip(together, alone):
         for label, p in x["topic_scores"].items():
             assert abs(p - y["topic_scores"][label]) < 1e-4
+
+
+def test_inference_batches_respect_token_budget_and_padding():
+    lengths = [512, 80, 500, 120, 505, 30, 512, 90, 300]
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches = budget_batches(order, lengths, max_tokens=1024)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))  # each window once
+    for b in batches:
+        width = max(lengths[i] for i in b)
+        assert width * len(b) <= 1024
+        assert len(b) == 1 or 1 - sum(lengths[i] for i in b) / (width * len(b)) <= 0.2
+    # a full window never shares a batch with a short tail
+    assert not any({0, 1} <= set(b) for b in batches)

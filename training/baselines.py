@@ -3,12 +3,14 @@ embeddings + logistic regression. Thresholds are tuned on validation for them to
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from tagger.corpus import Article
-from tagger.encoder import build_encoder
+from tagger.encoder import build_encoder, pretrained_dir
 from tagger.model import ArticleTagger
 from tagger.predictor import Tagger
 from tagger.schema import LabelSchema
@@ -49,18 +51,28 @@ def tfidf_features():
     return featurize
 
 
-def frozen_encoder_features(pretrained: str, max_length: int, overlap: int, schema: LabelSchema):
-    """Mean of the pretrained encoder's window embeddings (the sentence-transformers pooling), whole article."""
+def frozen_encoder_features(pretrained: str, schema: LabelSchema):
+    """What a user of the pretrained sentence encoder would do: embed each article as
+    sentence-transformers does (its first max_seq_length tokens, token mean, L2-normalised)."""
     encoder, tokenizer = build_encoder(pretrained, None)
+    max_length = sentence_max_length(pretrained)
     model = ArticleTagger(encoder, len(schema.topics), len(schema.framings))
-    tagger = Tagger(model=model, tokenizer=tokenizer, schema=schema, max_length=max_length, overlap=overlap)
+    tagger = Tagger(model=model, tokenizer=tokenizer, schema=schema, max_length=max_length, overlap=0)
     dim = encoder.config.hidden_size
 
     def featurize(texts: list[str], fit: bool):
-        emb = tagger.embed(texts)[:, :dim]  # the [mean] half of [mean ; max]
+        enc = tokenizer(texts, max_length=max_length, truncation=True, return_offsets_mapping=True)
+        heads = [t[: max(end for _, end in offs)] for t, offs in zip(texts, enc["offset_mapping"])]
+        emb = tagger.embed(heads)[:, :dim]  # the [mean] half of [mean ; max]
         return emb / np.linalg.norm(emb, axis=1, keepdims=True).clip(min=1e-9)
 
     return featurize
+
+
+def sentence_max_length(pretrained: str, default: int = 256) -> int:
+    """The encoder package's sentence-transformers max_seq_length (256 for all-MiniLM-L6-v2)."""
+    cfg = pretrained_dir(pretrained) / "sentence_bert_config.json"
+    return json.loads(cfg.read_text())["max_seq_length"] if cfg.exists() else default
 
 
 def texts_of(articles: list[Article]) -> list[str]:

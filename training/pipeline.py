@@ -58,9 +58,8 @@ def evaluate_tagger(tagger: Tagger, articles: list[Article]) -> dict:
 def run_baselines(cfg: dict, splits: dict[str, list[Article]], schema: LabelSchema) -> dict[str, dict]:
     feats = {"tfidf+logreg": baselines.tfidf_features()}
     if cfg["encoder"]["pretrained"]:
-        w = cfg["windows"]
         feats["frozen-minilm+logreg"] = baselines.frozen_encoder_features(
-            cfg["encoder"]["pretrained"], w["max_length"], w["overlap"], schema
+            cfg["encoder"]["pretrained"], schema
         )
     out = {}
     for name, featurize in feats.items():
