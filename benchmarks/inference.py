@@ -59,7 +59,7 @@ def naive_scores(tagger: Tagger, docs: list[str], batch_size: int | None) -> tup
     outs = pipe(docs, batch_size=batch_size) if batch_size else [pipe(d) for d in docs]
     emb = []
     for o in outs:
-        h = torch.tensor(np.array(o)).reshape(-1, enc.config.hidden_size)
+        h = torch.tensor(np.array(o), dtype=torch.float32).reshape(-1, enc.config.hidden_size)
         emb.append(torch.cat([h.mean(0), h.max(0).values]))
     with torch.inference_mode():
         t, f = tagger.model.heads(torch.stack(emb))
