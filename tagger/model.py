@@ -6,6 +6,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from tagger.windows import budget_batches, pad
+
 
 class ArticleTagger(nn.Module):
     def __init__(self, encoder: nn.Module, n_topics: int, n_framings: int, dropout: float = 0.1):
@@ -15,6 +17,22 @@ class ArticleTagger(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.topic_head = nn.Linear(2 * hidden, n_topics)
         self.framing_head = nn.Linear(2 * hidden, n_framings)
+
+    def embed_windows(
+        self, windows: list[list[int]], pad_id: int, max_tokens: int, encoder: nn.Module | None = None
+    ) -> torch.Tensor:
+        """Window embeddings in input order, computed shortest-first in groups of similar length
+        (little padding, at most max_tokens padded tokens a group). Training and inference share it."""
+        device = next(self.parameters()).device
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
+        groups = budget_batches(order, [len(w) for w in windows], max_tokens)
+        out = []
+        for group in groups:
+            ids, mask = pad([windows[i] for i in group], pad_id)
+            out.append(self.window_embeddings(ids.to(device), mask.to(device), encoder))
+        inverse = torch.empty(len(order), dtype=torch.long)
+        inverse[[i for group in groups for i in group]] = torch.arange(len(order))
+        return torch.cat(out)[inverse.to(device)]
 
     def window_embeddings(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, encoder: nn.Module | None = None
@@ -45,8 +63,11 @@ class ArticleTagger(nn.Module):
         emb = self.dropout(article_emb)
         return self.topic_head(emb), self.framing_head(emb)
 
-    def forward(self, input_ids, attention_mask, window_article) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.from_windows(self.window_embeddings(input_ids, attention_mask), window_article)
+    def forward(
+        self, windows: list[list[int]], window_article: torch.Tensor, pad_id: int, max_tokens: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Topic and framing logits per article, from all its windows (token ids)."""
+        return self.from_windows(self.embed_windows(windows, pad_id, max_tokens), window_article)
 
     def from_windows(
         self, win: torch.Tensor, window_article: torch.Tensor

@@ -19,7 +19,7 @@ from tagger.encoder import encoder_from_config, load_tokenizer
 from tagger.model import ArticleTagger
 from tagger.runtime import batch_tokens, pick_device, use_bf16
 from tagger.schema import LabelSchema
-from tagger.windows import article_text, collate, make_windows
+from tagger.windows import article_text, make_windows
 
 BUNDLE_FILE = "tagger.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -72,22 +72,16 @@ class Tagger:
     def _article_embeddings(self, texts: list[str]) -> tuple[torch.Tensor, list[int]]:
         """Windows run shortest-first in token-budget batches (little padding), then pooled per article."""
         win = make_windows(self.tokenizer, texts, self.max_length, self.overlap)
-        order = sorted(range(len(win.input_ids)), key=lambda i: len(win.input_ids[i]))
-        emb: list[torch.Tensor] = [torch.empty(0)] * len(order)
         self.model.eval()
         encoder, precision = self.inference_encoder()
         with torch.inference_mode(), precision:
-            budget = self.max_batch_tokens or batch_tokens(self.device)
-            for batch in budget_batches(order, [len(x) for x in win.input_ids], budget):
-                b = collate(
-                    [win.input_ids[i] for i in batch], list(range(len(batch))), self.tokenizer.pad_token_id
-                )
-                ids, mask = b["input_ids"].to(self.device), b["attention_mask"].to(self.device)
-                out = self.model.window_embeddings(ids, mask, encoder)
-                for row, i in enumerate(batch):
-                    emb[i] = out[row]
-            index = torch.tensor(win.article_index, device=self.device)
-            pooled = self.model.pool_articles(torch.stack(emb), index)
+            emb = self.model.embed_windows(
+                win.input_ids,
+                self.tokenizer.pad_token_id,
+                self.max_batch_tokens or batch_tokens(self.device),
+                encoder,
+            )
+            pooled = self.model.pool_articles(emb, torch.tensor(win.article_index, device=emb.device))
         return pooled, win.windows_per_article(len(texts))
 
     def inference_encoder(self) -> tuple[torch.nn.Module, AbstractContextManager]:
@@ -164,23 +158,6 @@ class Tagger:
             device=dev,
             bf16=bf16,
         )
-
-
-def budget_batches(
-    order: list[int], lengths: list[int], max_tokens: int, max_padding: float = 0.2
-) -> list[list[int]]:
-    """Consecutive groups of (length-sorted) windows whose padded size stays within max_tokens and
-    whose padding stays under max_padding of it (a 512-token window and a 100-token tail of the
-    same article are not worth running padded together)."""
-    batches, cur, real = [], [], 0
-    for i in order:
-        padded = lengths[i] * (len(cur) + 1)
-        if cur and (padded > max_tokens or 1 - (real + lengths[i]) / padded > max_padding):
-            batches.append(cur)
-            cur, real = [], 0
-        cur.append(i)
-        real += lengths[i]
-    return batches + [cur] if cur else batches
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

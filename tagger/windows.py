@@ -46,17 +46,29 @@ def make_windows(tokenizer, texts: list[str], max_length: int, overlap: int) -> 
     )
 
 
-def collate(input_ids: list[list[int]], article_index: list[int], pad_id: int) -> dict[str, torch.Tensor]:
-    """Pad windows to the longest in this batch only (dynamic padding); article indices renumbered 0..n-1."""
+def pad(input_ids: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(ids, attention mask), padded to the longest window in this group only (dynamic padding)."""
     width = max(len(ids) for ids in input_ids)
     ids = torch.full((len(input_ids), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(input_ids), width), dtype=torch.long)
     for row, seq in enumerate(input_ids):
         ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
         mask[row, : len(seq)] = 1
-    remap = {a: i for i, a in enumerate(dict.fromkeys(article_index))}
-    return {
-        "input_ids": ids,
-        "attention_mask": mask,
-        "window_article": torch.tensor([remap[a] for a in article_index], dtype=torch.long),
-    }
+    return ids, mask
+
+
+def budget_batches(
+    order: list[int], lengths: list[int], max_tokens: int, max_padding: float = 0.2
+) -> list[list[int]]:
+    """Consecutive groups of (length-sorted) windows whose padded size stays within max_tokens and
+    whose padding stays under max_padding of it (a 512-token window and a 100-token tail of the
+    same article are not worth running padded together)."""
+    batches, cur, real = [], [], 0
+    for i in order:
+        padded = lengths[i] * (len(cur) + 1)
+        if cur and (padded > max_tokens or 1 - (real + lengths[i]) / padded > max_padding):
+            batches.append(cur)
+            cur, real = [], 0
+        cur.append(i)
+        real += lengths[i]
+    return batches + [cur] if cur else batches

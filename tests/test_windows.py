@@ -5,8 +5,8 @@ from transformers import BertConfig, BertModel
 
 from tagger.encoder import DEFAULT_ENCODER_PACKAGE, load_tokenizer, pretrained_dir
 from tagger.model import ArticleTagger
-from tagger.predictor import Tagger, budget_batches
-from tagger.windows import make_windows
+from tagger.predictor import Tagger
+from tagger.windows import budget_batches, make_windows
 
 FILLER = (
     "The municipal cricket ground in Sylhet hosted a long afternoon of school matches while spectators "

@@ -12,7 +12,8 @@ from tqdm.auto import tqdm
 
 from tagger.model import ArticleTagger
 from tagger.runtime import use_bf16
-from tagger.windows import collate
+
+STEP_TOKENS = 1 << 30  # no cap on a training step's padded tokens: a batch is 8 articles
 
 
 def seed_everything(seed: int) -> None:
@@ -88,10 +89,12 @@ class Trainer:
                 rows = ds.select(batch_ids)
                 y_t = torch.tensor(rows["topics"], dtype=torch.float32, device=self.device)
                 y_f = torch.tensor(rows["framing"], dtype=torch.long, device=self.device)
-                windows = [(w, a) for a, ws in enumerate(rows["windows"]) for w in ws]
-                b = collate([w for w, _ in windows], [a for _, a in windows], self.pad_id)
-                with autocast:
-                    t_logits, f_logits = model(**{k: v.to(self.device) for k, v in b.items()})
+                windows = [w for ws in rows["windows"] for w in ws]
+                article = torch.tensor(
+                    [a for a, ws in enumerate(rows["windows"]) for _ in ws], device=self.device
+                )
+                with autocast:  # all windows of the step's articles, in groups of similar length
+                    t_logits, f_logits = model(windows, article, self.pad_id, max_tokens=STEP_TOKENS)
                 loss = w["topics"] * bce(t_logits.float(), y_t) + w["framing"] * ce(f_logits.float(), y_f)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()

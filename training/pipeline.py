@@ -94,7 +94,9 @@ def run_training(
     model = ArticleTagger(encoder, len(schema.topics), len(schema.framings), cfg["train"]["dropout"])
     w = cfg["windows"]
     train_ds = to_dataset(splits["train"], schema, tokenizer, w["max_length"], w["overlap"])
+    phases = {"load": time.time() - started}
     Trainer(cfg["train"], device, tokenizer.pad_token_id).fit(model, train_ds)
+    phases["train"] = time.time() - started - sum(phases.values())
 
     tagger = Tagger(
         model=model,
@@ -111,11 +113,13 @@ def run_training(
     tagger.thresholds = tune_thresholds(sigmoid(val_t), y_vt, schema.topics)
 
     results = {"fine-tuned": evaluate_tagger(tagger, splits["test"])}
-    if cfg["baselines"]:
-        results.update(run_baselines(cfg, splits, schema))
     extra = {}
     if SEEDS.exists():
         extra["Seed articles (real news)"] = evaluate_tagger(tagger, load_articles([SEEDS], schema))
+    phases["calibrate_evaluate"] = time.time() - started - sum(phases.values())
+    if cfg["baselines"]:
+        results.update(run_baselines(cfg, splits, schema))
+        phases["baselines"] = time.time() - started - sum(phases.values())
 
     trained_at = time.strftime("%Y-%m-%dT%H:%M:%S")
     run = {
@@ -129,6 +133,7 @@ def run_training(
         "temperature": round(tagger.temperature, 4),
         "thresholds": tagger.thresholds,
         "wall_seconds": round(time.time() - started, 1),
+        "phase_seconds": {k: round(v, 1) for k, v in phases.items()},  # saving comes after
     }
     run_dir = runs_dir / trained_at.replace(":", "")
     run_dir.mkdir(parents=True, exist_ok=True)

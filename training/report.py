@@ -106,7 +106,16 @@ def write_report(
 
 
 def _run_lines(run: dict) -> str:
-    keys = ("model", "config", "config_hash", "data_hash", "git_commit", "seed", "wall_seconds")
+    keys = (
+        "model",
+        "config",
+        "config_hash",
+        "data_hash",
+        "git_commit",
+        "seed",
+        "wall_seconds",
+        "phase_seconds",
+    )
     return "\n".join(f"- {k}: `{run[k]}`" for k in keys if k in run)
 
 
