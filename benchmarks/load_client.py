@@ -1,12 +1,13 @@
 """A load generator, run as its own process: C concurrent clients POST /classify for D seconds.
 
     python benchmarks/load_client.py --port 3000 --concurrency 8 --duration 20 --articles rows.json
-Prints one JSON object: requests, errors, requests/s, latency percentiles (ms).
+Prints one JSON object: requests, errors (and why), requests/s, latency percentiles (ms).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import threading
 import time
@@ -23,31 +24,37 @@ def main() -> None:
     ap.add_argument("--max-requests", type=int, default=100_000)
     ap.add_argument("--articles", required=True)
     ap.add_argument("--token", default=None)
+    ap.add_argument("--labels-only", action="store_true", help="send evidence: false")
     args = ap.parse_args()
     articles = json.loads(open(args.articles, encoding="utf-8").read())
     url = f"http://127.0.0.1:{args.port}/classify"
     latencies: list[float] = []
-    errors = [0]
+    errors: collections.Counter[str] = collections.Counter()  # reason -> count
     lock = threading.Lock()
     stop = time.perf_counter() + args.duration
 
     def client(k: int) -> None:
         i = k
         while time.perf_counter() < stop and len(latencies) < args.max_requests:
-            body = json.dumps(articles[i % len(articles)]).encode()
+            article = articles[i % len(articles)]
+            body = json.dumps({**article, "evidence": False} if args.labels_only else article).encode()
             req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
             if args.token:
                 req.add_header("Authorization", f"Bearer {args.token}")
             t = time.perf_counter()
+            error = None
             try:
                 with urllib.request.urlopen(req, timeout=60) as r:
                     r.read()
-                    ok = r.status == 200
-            except Exception:
-                ok = False
+            except urllib.error.HTTPError as e:
+                error = f"HTTP {e.code}: {e.read()[:200].decode(errors='replace')}"
+            except Exception as e:  # timeouts, refused or reset connections
+                error = f"{type(e).__name__}: {e}"
             with lock:
-                latencies.append(time.perf_counter() - t) if ok else None
-                errors[0] += not ok
+                if error:
+                    errors[error] += 1
+                else:
+                    latencies.append(time.perf_counter() - t)
             i += args.concurrency
 
     start = time.perf_counter()
@@ -63,7 +70,8 @@ def main() -> None:
             {
                 "concurrency": args.concurrency,
                 "requests": len(latencies),
-                "errors": errors[0],
+                "errors": sum(errors.values()),
+                "error_reasons": dict(errors),
                 "requests_per_s": len(latencies) / wall,
                 "p50_ms": float(np.percentile(lat, 50)),
                 "p95_ms": float(np.percentile(lat, 95)),

@@ -2,8 +2,9 @@
 
     python benchmarks/rest.py [--duration 20]
 Serves the promoted model with `bentoml serve` on a free localhost port, runs load_client.py
-against it, measures the service's resident memory (all its processes), and writes
-benchmarks/results/rest.{json,md}.
+against it with and without evidence, measures the service's resident memory (all its
+processes) and, for reference, the same model's in-process time on the 400-word article;
+writes benchmarks/results/rest.{json,md}.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -53,7 +55,10 @@ def rss_mb(proc: subprocess.Popen) -> float:
     return sum(q.memory_info().rss for q in [p, *p.children(recursive=True)]) / 2**20
 
 
-def load(port: int, rows: list[dict], concurrency: int, duration: float) -> dict:
+MODES = {"with evidence": False, "labels only": True}  # name -> load_client --labels-only
+
+
+def load(port: int, rows: list[dict], concurrency: int, duration: float, labels_only: bool = False) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(rows, f)
     out = subprocess.run(
@@ -68,6 +73,7 @@ def load(port: int, rows: list[dict], concurrency: int, duration: float) -> dict
             str(duration),
             "--articles",
             f.name,
+            *(["--labels-only"] if labels_only else []),
         ],
         capture_output=True,
         text=True,
@@ -80,6 +86,25 @@ def load(port: int, rows: list[dict], concurrency: int, duration: float) -> dict
 def article_of_words(rows: list[dict], words: int) -> dict:
     best = min(rows, key=lambda r: abs(len(r["text"].split()) - words))
     return {"id": best["id"], "text": " ".join(best["text"].split()[:words])}
+
+
+def in_process_ms(article: dict, repeats: int = 10) -> dict[str, float]:
+    """Median time of the promoted model on one article in this process: what HTTP and batching add."""
+    from tagger.classify import Classifier
+    from tagger.registry import Registry
+
+    registry = Registry()
+    classifier = Classifier(registry.load(str(registry.promoted())))
+    out = {}
+    for mode, labels_only in MODES.items():
+        classifier.classify([article], evidence=not labels_only)  # warm-up
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            classifier.classify([article], evidence=not labels_only)
+            times.append((time.perf_counter() - t) * 1000)
+        out[mode] = float(np.median(times))
+    return out
 
 
 def main() -> None:
@@ -109,33 +134,46 @@ def main() -> None:
         wait_ready(port, proc)
         idle = rss_mb(proc)
         load(port, rows[:8], 1, 3)  # warm-up
-        results = {"machine": machine(), "idle_rss_mb": idle, "runs": []}
-        p400 = load(port, [article_of_words(rows, 400)], 1, args.duration)
-        results["one_client_400_words"] = p400
-        for c in (1, 8, 32):
-            results["runs"].append(load(port, rows, c, args.duration))
+        results = {"machine": machine(), "idle_rss_mb": idle, "modes": {}}
+        article400 = article_of_words(rows, 400)
+        for mode, labels_only in MODES.items():
+            results["modes"][mode] = {
+                "one_client_400_words": load(port, [article400], 1, args.duration, labels_only),
+                "runs": [load(port, rows, c, args.duration, labels_only) for c in (1, 8, 32)],
+            }
         results["loaded_rss_mb"] = rss_mb(proc)
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(30)
+    results["in_process_400_words_ms"] = in_process_ms(article400)
     lines = [
         f"# REST service under load ({results['machine']['cores']} cores, {results['machine']['when']})",
         "",
         f"Test-split articles, {args.duration:.0f} s per level, load from a separate process.",
         "",
-        "| clients | requests/s | p50 ms | p95 ms | p99 ms | errors |",
-        "|---|---|---|---|---|---|",
+        "| mode | clients | requests/s | p50 ms | p95 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for r in results["runs"]:
+    for mode, m in results["modes"].items():
+        for r in m["runs"]:
+            lines.append(
+                f"| {mode} | {r['concurrency']} | {r['requests_per_s']:.1f} | {r['p50_ms']:.0f} "
+                f"| {r['p95_ms']:.0f} | {r['p99_ms']:.0f} | {r['errors']} |"
+            )
+    lines.append("")
+    for mode, m in results["modes"].items():
+        p400 = m["one_client_400_words"]
         lines.append(
-            f"| {r['concurrency']} | {r['requests_per_s']:.1f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} "
-            f"| {r['p99_ms']:.0f} | {r['errors']} |"
+            f"- {mode}, one client, 400-word article: p50 {p400['p50_ms']:.0f} ms, p99 {p400['p99_ms']:.0f} ms "
+            f"(the model alone, in-process: {results['in_process_400_words_ms'][mode]:.0f} ms)"
         )
+    reasons = {
+        k: v for m in results["modes"].values() for r in m["runs"] for k, v in r["error_reasons"].items()
+    }
     lines += [
-        "",
-        f"- one client, 400-word article: p50 {p400['p50_ms']:.0f} ms, p99 {p400['p99_ms']:.0f} ms",
         f"- resident memory of the service (all processes): {idle:.0f} MB idle, "
         f"{results['loaded_rss_mb']:.0f} MB after load",
+        *(f"- error: {k} (x{v})" for k, v in reasons.items()),
     ]
     save("rest", results, "\n".join(lines))
 

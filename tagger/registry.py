@@ -99,13 +99,20 @@ class Registry:
             for m in models
         ]
 
+    def resolve(self, tag: str) -> str:
+        """The full tag of a stored model ('name:version' or just the version); LookupError if absent."""
+        tag = tag if ":" in tag else f"{self.name}:{tag}"
+        try:
+            return str(bentoml.models.get(tag).tag)
+        except (bentoml.exceptions.NotFound, ValueError) as e:
+            raise LookupError(f"no stored model '{tag}'; `tagger models` lists them") from e
+
     def load(self, tag: str | None = None, **kw) -> Tagger:
         """A stored model by tag, or the promoted one."""
         tag = tag or self.promoted()
         if tag is None:
             raise LookupError(f"no '{self.name}' model is promoted; train one with `tagger train`")
-        if ":" not in tag:
-            tag = f"{self.name}:{tag}"
+        tag = self.resolve(tag)
         tagger = Tagger.load(self.path(tag), **kw)
         tagger.info = {**tagger.info, "tag": tag}
         return tagger

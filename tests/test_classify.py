@@ -63,5 +63,7 @@ def test_classifier_adds_evidence_warnings_and_model(schema):
         for ev in items:
             assert text[ev["start"] : ev["end"]] == ev["text"]
     assert res["warnings"] == []
+    [bare] = Classifier(tagger).classify([{"id": "a", "text": text}], evidence=False)
+    assert bare == {k: v for k, v in res.items() if k != "evidence"}  # labels only, same labels
     [bn] = Classifier(tagger).classify([{"text": "ঢাকা ও ইসলামাবাদের মধ্যে বাণিজ্য আলোচনা শুরু হয়েছে"}])
     assert any("Bengali" in w for w in bn["warnings"])

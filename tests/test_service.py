@@ -44,6 +44,19 @@ def test_classify_shape_and_evidence_offsets(server):
             assert ARTICLES[0]["text"][ev["start"] : ev["end"]] == ev["text"]
 
 
+def test_labels_only_calls_skip_evidence(server):
+    status, full = call(server.port, "/classify", ARTICLES[0])
+    status, bare = call(server.port, "/classify", {**ARTICLES[0], "evidence": False})
+    assert status == 200, bare
+    assert bare == {k: v for k, v in full.items() if k != "evidence"}
+    status, batch = call(server.port, "/classify_batch", {"articles": ARTICLES[:2], "evidence": False})
+    assert status == 200, batch
+    assert [("evidence" in r, r["framing"]) for r in batch] == [
+        (False, bare["framing"]),
+        (False, batch[1]["framing"]),
+    ]
+
+
 def test_batch_keeps_order_and_reports_bad_items_in_place(server):
     singles = [call(server.port, "/classify", a)[1] for a in ARTICLES]
     items = [

@@ -74,6 +74,13 @@ def test_worse_model_is_stored_not_promoted_and_force_promotes(small_corpus, tmp
     assert reg.promoted() == reg.list()[-1].tag != first
     listing = run_tagger("models").stdout  # default registry: none of these
     assert "t-promo" not in listing
+    # roll back by hand to the first model; a tag that is not stored is refused, naming it
+    res = run_tagger("models", "--name", "t-promo", "--promote", first.split(":")[1])
+    assert res.returncode == 0 and reg.promoted() == first
+    assert [m.tag for m in reg.list() if m.promoted] == [first]
+    res = run_tagger("models", "--name", "t-promo", "--promote", "t-promo:nosuchversion")
+    assert res.returncode == 2 and "no stored model 't-promo:nosuchversion'" in res.stderr
+    assert reg.promoted() == first
 
 
 def test_same_seed_config_and_data_give_the_same_model(small_corpus, tmp_path):

@@ -39,6 +39,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     ev.set_defaults(func=cmd_evaluate)
 
     models = sub.add_parser("models", help="list stored models, marking the promoted one")
+    models.add_argument(
+        "--promote",
+        metavar="TAG",
+        help="make this stored model the promoted one (roll back or forward); the service loads it on start",
+    )
+    models.add_argument("--name", default="article-tagger", help="registry name (config key registry.name)")
     models.set_defaults(func=cmd_models)
 
 
@@ -84,7 +90,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     from tagger.registry import Registry
 
-    models = Registry().list()
+    registry = Registry(args.name)
+    if args.promote:
+        try:
+            tag = registry.resolve(args.promote)
+        except LookupError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        before = registry.promoted()
+        registry.promote(tag)
+        print(f"promoted {tag} (was {before or 'none'}); restart the service to load it")
+    models = registry.list()
     if not models:
         print("no models stored; train one with `tagger train`")
         return 0
