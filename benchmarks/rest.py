@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -167,9 +168,9 @@ def main() -> None:
             f"- {mode}, one client, 400-word article: p50 {p400['p50_ms']:.0f} ms, p99 {p400['p99_ms']:.0f} ms "
             f"(the model alone, in-process: {results['in_process_400_words_ms'][mode]:.0f} ms)"
         )
-    reasons = {
-        k: v for m in results["modes"].values() for r in m["runs"] for k, v in r["error_reasons"].items()
-    }
+    reasons = sum(
+        (Counter(r["error_reasons"]) for m in results["modes"].values() for r in m["runs"]), Counter()
+    )
     lines += [
         f"- resident memory of the service (all processes): {idle:.0f} MB idle, "
         f"{results['loaded_rss_mb']:.0f} MB after load",

@@ -10,6 +10,7 @@ from pydantic import ConfigDict, Field
 
 from service.auth import BearerAuth
 from service.metrics import record
+from service.retry import retry_on_reset
 from tagger.classify import MAX_BATCH_ITEMS, MAX_TEXT_CHARS, Classifier, article_error
 from tagger.registry import Registry, serving_tag
 from tagger.runtime import configure_threads
@@ -66,7 +67,7 @@ class ArticleTagger:
         article = {"text": text, "title": title, "id": id}
         if err := article_error(article):
             raise bentoml.exceptions.InvalidArgument(err)
-        [result] = await self._predict(evidence)([article])
+        [result] = await retry_on_reset(self._predict(evidence), [article])
         record([article], [result])
         return result
 
@@ -86,7 +87,7 @@ class ArticleTagger:
     async def _batch(self, articles: list[Any], evidence: bool) -> list[dict]:
         errors = {i: err for i, a in enumerate(articles) if (err := article_error(a))}
         valid = [a for i, a in enumerate(articles) if i not in errors]
-        scored = iter(await self._predict(evidence)(valid) if valid else [])
+        scored = iter(await retry_on_reset(self._predict(evidence), valid) if valid else [])
         results = [
             {"index": i, "id": a.get("id") if isinstance(a, dict) else None, "error": errors[i]}
             if i in errors
