@@ -5,8 +5,9 @@
 Naive = feature-extraction pipeline on the fine-tuned encoder, fp32, truncated at 512 tokens, then
 the same pooling and heads, one article at a time and with batch_size=16. Ours = Tagger.scores:
 whole articles in overlapping windows, length-bucketed token-budget batches, bf16 where the CPU
-has it, SDPA attention, inference_mode. Also reports label agreement of bf16 with fp32 and achieved
-GFLOP/s against the machine's measured bf16 matmul peak.
+has it, SDPA attention, inference_mode; and the same with int8 matmuls (opt-in). Also reports label
+agreement of bf16 and int8 with fp32, and achieved GFLOP/s against the machine's measured bf16
+matmul peak.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ def main() -> None:
     docs = texts(rows)
     fp32 = Registry().load(args.model, bf16=False)
     ours = Registry().load(args.model, bf16="auto")
+    int8 = Registry().load(args.model, bf16="auto", int8=True)
     tok = ours.tokenizer
     n_tokens = [len(x) for x in tok(docs)["input_ids"]]
     short = [d for d, n in zip(docs, n_tokens) if n <= 512]
@@ -113,15 +115,28 @@ def main() -> None:
         "matmul_peak_gflops": peak,
     }
     results["ours_one_window"] = {"articles_per_s": timed(lambda: ours.scores(short), len(short))[0]}
+    t = time.perf_counter()
+    int8.scores(docs[:8])  # compiles the quantise/dequantise steps
+    compile_s = time.perf_counter() - t
+    rate8, s_int8 = timed(lambda: int8.scores(docs), len(docs))
+    results["int8_full_mix"] = {"articles_per_s": rate8, "first_call_compile_s": compile_s}
+    results["int8_one_window"] = {"articles_per_s": timed(lambda: int8.scores(short), len(short))[0]}
     _, s_fp32 = timed(lambda: fp32.scores(docs), len(docs))
-    agree = decisions(ours, s_ours.topics, s_ours.framing) == decisions(fp32, s_fp32.topics, s_fp32.framing)
-    results["bf16_vs_fp32_label_agreement"] = float(agree.mean())
+    ref = decisions(fp32, s_fp32.topics, s_fp32.framing)
+    results["bf16_vs_fp32_label_agreement"] = float(
+        (decisions(ours, s_ours.topics, s_ours.framing) == ref).mean()
+    )
+    results["int8_vs_fp32_label_agreement"] = float(
+        (decisions(int8, s_int8.topics, s_int8.framing) == ref).mean()
+    )
 
     for name, subset in (("full_mix", docs), ("one_window", short)):
         r1, _ = timed(lambda s=subset: naive_scores(fp32, s, None), len(subset))
         r16, _ = timed(lambda s=subset: naive_scores(fp32, s, 16), len(subset))
         results[f"naive_{name}"] = {"one_at_a_time_articles_per_s": r1, "batch16_articles_per_s": r16}
 
+    naive1 = results["naive_full_mix"]["one_at_a_time_articles_per_s"]
+    naive1_short = results["naive_one_window"]["one_at_a_time_articles_per_s"]
     table = "\n".join(
         [
             f"# In-process inference ({results['machine']['cores']} cores, {results['machine']['when']})",
@@ -130,19 +145,25 @@ def main() -> None:
             "",
             "| path | articles/s (full mix) | articles/s (one-window articles) |",
             "|---|---|---|",
-            f"| naive pipeline, one at a time, fp32, truncated | {results['naive_full_mix']['one_at_a_time_articles_per_s']:.1f} "
-            f"| {results['naive_one_window']['one_at_a_time_articles_per_s']:.1f} |",
+            f"| naive pipeline, one at a time, fp32, truncated | {naive1:.1f} | {naive1_short:.1f} |",
             f"| naive pipeline, batch_size=16, fp32, truncated | {results['naive_full_mix']['batch16_articles_per_s']:.1f} "
             f"| {results['naive_one_window']['batch16_articles_per_s']:.1f} |",
             f"| ours (whole articles, {'bf16' if results['bf16'] else 'fp32'}) | {rate:.1f} "
             f"| {results['ours_one_window']['articles_per_s']:.1f} |",
+            f"| ours + int8 matmuls (opt-in: `tagger score --int8`) | {rate8:.1f} "
+            f"| {results['int8_one_window']['articles_per_s']:.1f} |",
             "",
             f"- ours: {results['ours_full_mix']['tokens_per_s']:.0f} tokens/s, "
             f"{results['ours_full_mix']['gflops']:.0f} GFLOP/s achieved vs {peak:.0f} GFLOP/s measured matmul peak "
             f"({100 * results['ours_full_mix']['gflops'] / peak:.0f}%)",
-            f"- speed-up over the naive one-at-a-time pipeline: {rate / results['naive_full_mix']['one_at_a_time_articles_per_s']:.1f}x "
-            f"(full mix), {results['ours_one_window']['articles_per_s'] / results['naive_one_window']['one_at_a_time_articles_per_s']:.1f}x (one-window)",
-            f"- bf16 vs fp32 label decisions agree on {100 * results['bf16_vs_fp32_label_agreement']:.2f}%",
+            f"- speed-up over the naive one-at-a-time pipeline: bf16 {rate / naive1:.1f}x (full mix), "
+            f"{results['ours_one_window']['articles_per_s'] / naive1_short:.1f}x (one-window); "
+            f"int8 {rate8 / naive1:.1f}x, {results['int8_one_window']['articles_per_s'] / naive1_short:.1f}x",
+            f"- 4x the naive one-at-a-time rate on the full mix would take "
+            f"{4 * naive1 / rate * results['ours_full_mix']['gflops']:.0f} GFLOP/s with our FLOPs per article",
+            f"- label decisions agreeing with fp32: bf16 {100 * results['bf16_vs_fp32_label_agreement']:.2f}%, "
+            f"int8 {100 * results['int8_vs_fp32_label_agreement']:.2f}%; int8's first call compiles for "
+            f"{compile_s:.0f} s",
         ]
     )
     save("inference", results, table)

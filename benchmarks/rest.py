@@ -1,10 +1,10 @@
 """The REST service under load from a separate process, at 1, 8 and 32 concurrent clients.
 
-    python benchmarks/rest.py [--duration 20]
+    python benchmarks/rest.py [--duration 20] [--int8]
 Serves the promoted model with `bentoml serve` on a free localhost port, runs load_client.py
 against it with and without evidence, measures the service's resident memory (all its
 processes) and, for reference, the same model's in-process time on the 400-word article;
-writes benchmarks/results/rest.{json,md}.
+writes benchmarks/results/rest.{json,md} (with --int8, served with TAGGER_INT8=1: rest-int8.*).
 """
 
 from __future__ import annotations
@@ -89,13 +89,13 @@ def article_of_words(rows: list[dict], words: int) -> dict:
     return {"id": best["id"], "text": " ".join(best["text"].split()[:words])}
 
 
-def in_process_ms(article: dict, repeats: int = 10) -> dict[str, float]:
+def in_process_ms(article: dict, int8: bool, repeats: int = 10) -> dict[str, float]:
     """Median time of the promoted model on one article in this process: what HTTP and batching add."""
     from tagger.classify import Classifier
     from tagger.registry import Registry
 
     registry = Registry()
-    classifier = Classifier(registry.load(str(registry.promoted())))
+    classifier = Classifier(registry.load(str(registry.promoted()), int8=int8))
     out = {}
     for mode, labels_only in MODES.items():
         classifier.classify([article], evidence=not labels_only)  # warm-up
@@ -111,6 +111,7 @@ def in_process_ms(article: dict, repeats: int = 10) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=float, default=20)
+    ap.add_argument("--int8", action="store_true", help="serve with int8 matmuls (TAGGER_INT8=1)")
     args = ap.parse_args()
     rows = test_split_articles()
     port = free_port()
@@ -127,6 +128,7 @@ def main() -> None:
             str(port),
         ],
         cwd=REPO_ROOT,
+        env={**os.environ, "TAGGER_INT8": "1" if args.int8 else "0"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -134,8 +136,9 @@ def main() -> None:
     try:
         wait_ready(port, proc)
         idle = rss_mb(proc)
-        load(port, rows[:8], 1, 3)  # warm-up
-        results = {"machine": machine(), "idle_rss_mb": idle, "modes": {}}
+        for labels_only in MODES.values():  # warm-up (int8 compiles at the first request)
+            load(port, rows[:8], 1, 3, labels_only)
+        results = {"machine": machine(), "int8": args.int8, "idle_rss_mb": idle, "modes": {}}
         article400 = article_of_words(rows, 400)
         for mode, labels_only in MODES.items():
             results["modes"][mode] = {
@@ -146,9 +149,10 @@ def main() -> None:
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(30)
-    results["in_process_400_words_ms"] = in_process_ms(article400)
+    results["in_process_400_words_ms"] = in_process_ms(article400, args.int8)
     lines = [
-        f"# REST service under load ({results['machine']['cores']} cores, {results['machine']['when']})",
+        f"# REST service under load{' with int8 matmuls' if args.int8 else ''} "
+        f"({results['machine']['cores']} cores, {results['machine']['when']})",
         "",
         f"Test-split articles, {args.duration:.0f} s per level, load from a separate process.",
         "",
@@ -176,7 +180,7 @@ def main() -> None:
         f"{results['loaded_rss_mb']:.0f} MB after load",
         *(f"- error: {k} (x{v})" for k, v in reasons.items()),
     ]
-    save("rest", results, "\n".join(lines))
+    save("rest-int8" if args.int8 else "rest", results, "\n".join(lines))
 
 
 if __name__ == "__main__":

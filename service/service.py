@@ -13,7 +13,7 @@ from service.metrics import record
 from service.retry import retry_on_reset
 from tagger.classify import MAX_BATCH_ITEMS, MAX_TEXT_CHARS, Classifier, article_error
 from tagger.registry import Registry, serving_tag
-from tagger.runtime import configure_threads
+from tagger.runtime import configure_threads, int8_from_env
 
 EVIDENCE_HELP = "Also return the sentences that support each label (false: labels only, about 2x faster)"
 MODEL_TAG = serving_tag()  # fails at start, naming the model and the command that trains it
@@ -41,7 +41,9 @@ class TaggerModel:
 
     def __init__(self) -> None:
         configure_threads()
-        self.classifier = Classifier(Registry().load(str(self.model.tag)))
+        # int8 compiles at the first request (~15 s), not here: compiling during start-up stalled
+        # BentoML's readiness check for minutes.
+        self.classifier = Classifier(Registry().load(str(self.model.tag), int8=int8_from_env()))
 
     # Concurrent requests are merged into calls of up to 16 articles (on 2 cores, larger batches
     # add latency without adding throughput). The batch window adapts to observed latency;

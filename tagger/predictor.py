@@ -47,8 +47,13 @@ class Tagger:
     info: dict = field(default_factory=dict)  # tag, trained_at, data hash: what made this model
     device: torch.device = field(default_factory=pick_device)
     bf16: bool | str = "auto"
+    int8: bool = False  # int8 matmuls (CPU only, opt-in: a compile step of ~15 s at first use)
     max_batch_tokens: int = 0  # padded tokens per forward pass; 0: the device's default
     _fast_encoder: torch.nn.Module | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.int8 and self.device.type != "cpu":
+            raise ValueError(f"int8 scoring runs on the CPU only, not on {self.device.type}")
 
     # ---- scoring -------------------------------------------------------------------------
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -88,15 +93,26 @@ class Tagger:
         """The encoder scoring runs, and the precision context it runs in. Where the hardware has fast
         bf16: a copy whose matmul weights are stored in bf16 (autocast then casts no weights per call,
         ~1.4x faster here) while layer norms and embeddings stay fp32 as autocast keeps them, which
-        holds label agreement with fp32. The copy is made once: weights must not change afterwards."""
-        if not use_bf16(self.device, self.bf16):
+        holds label agreement with fp32. With int8, the matmuls of that copy run in int8 instead.
+        The copy is made once: weights must not change afterwards."""
+        bf16 = use_bf16(self.device, self.bf16)
+        if not (bf16 or self.int8):
             return self.model.encoder, nullcontext()
         if self._fast_encoder is None:
-            self._fast_encoder = copy.deepcopy(self.model.encoder).eval()
-            for module in self._fast_encoder.modules():
-                if isinstance(module, torch.nn.Linear):
-                    module.to(torch.bfloat16)
-        return self._fast_encoder, torch.autocast(self.device.type, dtype=torch.bfloat16)
+            self._fast_encoder = self._reduced_precision_copy(bf16)
+        precision = torch.autocast(self.device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
+        return self._fast_encoder, precision
+
+    def _reduced_precision_copy(self, bf16: bool) -> torch.nn.Module:
+        if self.int8:
+            from tagger.int8 import quantize_linears  # loads torch's compiler: only when asked for
+
+            return quantize_linears(self.model.encoder, torch.bfloat16 if bf16 else torch.float32)
+        encoder = copy.deepcopy(self.model.encoder).eval()
+        for module in encoder.modules():
+            if isinstance(module, torch.nn.Linear):
+                module.to(torch.bfloat16)
+        return encoder
 
     def scores(self, texts: list[str]) -> Scores:
         t, f, w = self.logits(texts)
@@ -138,7 +154,9 @@ class Tagger:
         (path / BUNDLE_FILE).write_text(json.dumps(bundle, indent=2))
 
     @classmethod
-    def load(cls, path: str | Path, device: str | None = None, bf16: bool | str = "auto") -> Tagger:
+    def load(
+        cls, path: str | Path, device: str | None = None, bf16: bool | str = "auto", int8: bool = False
+    ) -> Tagger:
         path = Path(path)
         bundle = json.loads((path / BUNDLE_FILE).read_text())
         schema = LabelSchema.from_dict(bundle["schema"])
@@ -157,6 +175,7 @@ class Tagger:
             info=bundle.get("info", {}),
             device=dev,
             bf16=bf16,
+            int8=int8,
         )
 
 

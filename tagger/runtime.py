@@ -37,6 +37,17 @@ def batch_tokens(device: torch.device) -> int:
     return 32768 if device.type == "cuda" else 2048
 
 
+INT8_ENV = "TAGGER_INT8"
+
+
+def int8_from_env() -> bool:
+    """TAGGER_INT8=1 turns on int8 matmuls in the service (off by default: a ~10 s compile at start)."""
+    value = os.environ.get(INT8_ENV, "0").strip().lower()
+    if value not in ("0", "1", "false", "true", ""):
+        raise ValueError(f"{INT8_ENV}={value!r}: expected 1 (int8 matmuls) or 0 (off)")
+    return value in ("1", "true")
+
+
 def configure_threads() -> int:
     """One intra-op thread per available core; more only adds contention on small machines."""
     n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -1,10 +1,10 @@
-"""The inference engine: bf16 is kept only because its label decisions match fp32 (>= 99.5%)."""
+"""The inference engine: bf16 and int8 are kept only because their label decisions match fp32 (>= 99.5%)."""
 
 import numpy as np
 import pytest
 
 from tagger.registry import Registry
-from tagger.runtime import cpu_has_bf16
+from tagger.runtime import INT8_ENV, cpu_has_bf16, int8_from_env
 from training.config import load_config
 from training.data import load_articles
 from training.pipeline import run_training
@@ -32,3 +32,32 @@ def test_bf16_label_decisions_agree_with_fp32(tag, small_corpus, schema):
     assert np.abs(s32.topics - s16.topics).max() < 0.05  # bf16 really ran: close, not bit-identical
     if cpu_has_bf16():
         assert not np.array_equal(s32.topics, s16.topics)
+
+
+def test_int8_label_decisions_agree_with_fp32(tag, small_corpus, schema):
+    texts = [a.text for a in load_articles([small_corpus], schema)]
+    fp32 = Registry("t-engine").load(tag, bf16=False)
+    int8 = Registry("t-engine").load(tag, int8=True)
+    d32, s32 = decisions(fp32, texts)
+    d8, s8 = decisions(int8, texts)
+    assert (d32 == d8).mean() >= 0.995
+    assert 0 < np.abs(s32.topics - s8.topics).max() < 0.05  # int8 really ran: close, not identical
+    alone = int8.scores(texts[:1])  # per-token scales: an article's scores don't depend on its batch
+    np.testing.assert_allclose(alone.topics[0], s8.topics[0], atol=2e-3)
+
+
+def test_int8_is_refused_off_the_cpu(tag):
+    with pytest.raises(ValueError, match="CPU only"):
+        Registry("t-engine").load(tag, device="meta", int8=True)
+
+
+@pytest.mark.parametrize(("value", "on"), [("1", True), ("true", True), ("0", False), ("", False)])
+def test_int8_env_setting(monkeypatch, value, on):
+    monkeypatch.setenv(INT8_ENV, value)
+    assert int8_from_env() is on
+
+
+def test_int8_env_typo_is_refused(monkeypatch):
+    monkeypatch.setenv(INT8_ENV, "yes please")
+    with pytest.raises(ValueError, match="TAGGER_INT8='yes please'"):
+        int8_from_env()

@@ -69,6 +69,24 @@ def test_round_trip_each_format(tmp_path, rows, promoted_tiny, fmt):
     assert again.returncode == 2 and "already exists" in again.stderr  # complete output kept
 
 
+def test_int8_scoring_gives_the_same_labels(tmp_path, rows, promoted_tiny):
+    src = tmp_path / "in.jsonl"
+    write(src, rows)
+    outs = {}
+    for flags in ([], ["--int8"]):
+        out = tmp_path / f"out{len(flags)}.jsonl"
+        res = run_tagger("score", str(src), "-o", str(out), "--model", promoted_tiny, *flags)
+        assert res.returncode == 0, res.stderr[-2000:]
+        outs[bool(flags)] = read(out)
+    same = [
+        (a["topics"], a["framing"]) == (b["topics"], b["framing"]) for a, b in zip(outs[False], outs[True])
+    ]
+    assert len(same) == len(rows) and sum(same) / len(same) >= 0.95
+    assert any(a["topic_score_defence"] != b["topic_score_defence"] for a, b in zip(outs[False], outs[True]))
+    spark = run_tagger("score", str(src), "-o", str(tmp_path / "s"), "--engine", "spark", "--int8")
+    assert spark.returncode == 2 and "--int8 is for --engine local" in spark.stderr
+
+
 def test_bad_rows_reported_with_line_numbers_and_good_rows_scored(tmp_path, rows, promoted_tiny):
     src = tmp_path / "in.jsonl"
     lines = [json.dumps(r) for r in rows[:5]]

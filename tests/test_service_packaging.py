@@ -1,4 +1,4 @@
-"""The service's edges: bearer-token auth, no model at start, and `bentoml build`.
+"""The service's edges: bearer-token auth, int8 on request, no model at start, and `bentoml build`.
 
 Kept apart from test_service.py so that no two servers run at once (BentoML servers sharing a
 machine's task database conflict at start)."""
@@ -24,6 +24,26 @@ def test_auth_on_when_token_set(promoted_tiny):
         assert call(s.port, "/healthz", method="GET")[0] == 200
     finally:
         s.stop()
+
+
+def test_int8_service_gives_what_the_int8_engine_gives(promoted_tiny):
+    from tagger.classify import Classifier
+    from tagger.registry import Registry
+
+    s = Server("service.service:ArticleTagger", env={"TAGGER_INT8": "1"})
+    try:
+        status, got = call(s.port, "/classify_batch", {"articles": ARTICLES, "evidence": False})
+    finally:
+        s.stop()
+    assert status == 200, got
+    int8 = Classifier(Registry().load(promoted_tiny, int8=True)).classify(ARTICLES, evidence=False)
+    bf16 = Classifier(Registry().load(promoted_tiny)).classify(ARTICLES, evidence=False)
+    assert [(r["topics"], r["framing"]) for r in got] == [(r["topics"], r["framing"]) for r in int8]
+    gap = max(
+        abs(a["topic_scores"][t] - b["topic_scores"][t]) for a, b in zip(got, int8) for t in a["topic_scores"]
+    )
+    assert gap < 2e-3
+    assert [r["topic_scores"] for r in got] != [r["topic_scores"] for r in bf16]  # int8 really ran
 
 
 def test_no_model_fails_at_start_with_a_clear_message(tmp_path):
