@@ -35,7 +35,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         tag = args.model or registry.promoted()
         if tag is None:
             raise LookupError("no promoted article-tagger model; train one with `tagger train`")
-        tag = tag if ":" in tag else f"article-tagger:{tag}"
+        tag = registry.resolve(tag)
         model_dir = registry.path(tag)
     except LookupError as e:
         print(f"error: {e}", file=sys.stderr)

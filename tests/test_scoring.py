@@ -87,6 +87,13 @@ def test_int8_scoring_gives_the_same_labels(tmp_path, rows, promoted_tiny):
     assert spark.returncode == 2 and "--int8 is for --engine local" in spark.stderr
 
 
+def test_unknown_model_is_named(tmp_path, rows, promoted_tiny):
+    src = tmp_path / "in.jsonl"
+    write(src, rows[:2])
+    res = run_tagger("score", str(src), "-o", str(tmp_path / "out.jsonl"), "--model", "nosuchversion")
+    assert res.returncode == 2 and "no stored model 'article-tagger:nosuchversion'" in res.stderr
+
+
 def test_bad_rows_reported_with_line_numbers_and_good_rows_scored(tmp_path, rows, promoted_tiny):
     src = tmp_path / "in.jsonl"
     lines = [json.dumps(r) for r in rows[:5]]
