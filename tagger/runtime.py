@@ -41,7 +41,7 @@ INT8_ENV = "TAGGER_INT8"
 
 
 def int8_from_env() -> bool:
-    """TAGGER_INT8=1 turns on int8 matmuls in the service (off by default: a ~10 s compile at start)."""
+    """TAGGER_INT8=1 turns on int8 matmuls in the service (off by default: its first request compiles)."""
     value = os.environ.get(INT8_ENV, "0").strip().lower()
     if value not in ("0", "1", "false", "true", ""):
         raise ValueError(f"{INT8_ENV}={value!r}: expected 1 (int8 matmuls) or 0 (off)")

@@ -21,7 +21,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--int8",
         action="store_true",
-        help="int8 matmuls: ~1.2x faster on big files after a ~15 s compile; labels agree with fp32 "
+        help="int8 matmuls: ~1.2-1.5x faster on big files after a ~15 s compile; labels agree with fp32 "
         "(see benchmarks/results/inference.md); local engine only",
     )
     p.set_defaults(func=cmd_score)
