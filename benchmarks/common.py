@@ -31,8 +31,11 @@ def machine() -> dict:
 
     import torch
 
+    from tagger.runtime import cpu_class, cpu_name
+
     return {
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": cpu_name() or platform.machine(),
+        "cpu_class": cpu_class(),
         "cores": len(os.sched_getaffinity(0)),
         "torch": torch.__version__,
         "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,

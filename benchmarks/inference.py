@@ -23,7 +23,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, save, test_split_articles, texts  # noqa: E402
 
-from tagger.predictor import Tagger, sigmoid, softmax  # noqa: E402
+from tagger.predictor import Tagger, sigmoid  # noqa: E402
 from tagger.registry import Registry  # noqa: E402
 from tagger.runtime import configure_threads, cpu_has_bf16  # noqa: E402
 
@@ -64,7 +64,7 @@ def naive_scores(tagger: Tagger, docs: list[str], batch_size: int | None) -> tup
         emb.append(torch.cat([h.mean(0), h.max(0).values]))
     with torch.inference_mode():
         t, f = tagger.model.heads(torch.stack(emb))
-    return sigmoid(t.numpy()), softmax(f.numpy() / tagger.temperature)
+    return sigmoid(t.numpy()), tagger.framing_probs(f.numpy())
 
 
 def decisions(tagger: Tagger, topics: np.ndarray, framing: np.ndarray) -> np.ndarray:

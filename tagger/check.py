@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from tagger.corpus import Article
 from tagger.dedup import DEFAULT_THRESHOLD, near_duplicates
 from tagger.schema import LabelSchema
+from tagger.shortcuts import MIN_ARTICLES, SHORTCUT_BOUND, shortcut_scores
 
 LONG_WORDS = 600  # roughly one 512-token window
 
@@ -25,6 +26,7 @@ class CorpusSummary:
     framing_by_country: dict[str, Counter]
     lengths: list[int]
     duplicates: list[tuple[str, str, float]]
+    shortcuts: dict[str, float]  # framing macro-F1 of metadata-only and length-only probes
 
     @property
     def median_words(self) -> float:
@@ -49,6 +51,7 @@ def summarize(
         framing_by_country=dict(sorted(by_country.items())),
         lengths=[word_count(a.text) for a in articles],
         duplicates=near_duplicates({a.id: a.text for a in articles}, dup_threshold),
+        shortcuts=shortcut_scores(articles, schema) if len(articles) >= MIN_ARTICLES else {},
     )
 
 
@@ -104,6 +107,13 @@ def format_summary(s: CorpusSummary, schema: LabelSchema) -> str:
                         f"{100 * s.share_long:.1f}%",
                     ]
                 ],
+            )
+        )
+    if s.shortcuts:
+        parts.append(
+            _table(
+                ["framing guessed from", "5-fold macro-F1", f"bound {SHORTCUT_BOUND}"],
+                [[k, v, "ok" if v <= SHORTCUT_BOUND else "TOO HIGH"] for k, v in s.shortcuts.items()],
             )
         )
     if s.duplicates:

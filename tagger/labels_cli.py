@@ -11,6 +11,7 @@ from tagger import labelstudio
 from tagger.check import format_summary, summarize
 from tagger.corpus import Problem, iter_json_lines, load_labelled
 from tagger.schema import DEFAULT_SCHEMA_PATH, REPO_ROOT, LabelSchema
+from tagger.shortcuts import shortcut_problems
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -54,7 +55,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     schema = LabelSchema.load(args.schema)
     articles, problems = load_labelled(args.paths, schema)
     if articles:
-        print(format_summary(summarize(articles, schema), schema))
+        summary = summarize(articles, schema)
+        print(format_summary(summary, schema))
+        problems += [
+            Problem(", ".join(args.paths), 0, msg)
+            for msg in shortcut_problems(summary.shortcuts, len(articles))
+        ]
     if problems:
         _report(problems)
         print(f"\nFAILED: {len(problems)} problem(s) in label files", file=sys.stderr)

@@ -44,6 +44,7 @@ class Tagger:
     overlap: int = 64
     thresholds: dict[str, float] = field(default_factory=dict)
     temperature: float = 1.0
+    framing_bias: list[float] | None = None  # per-class logit offsets fitted on validation (a prior shift)
     info: dict = field(default_factory=dict)  # tag, trained_at, data hash: what made this model
     device: torch.device = field(default_factory=pick_device)
     bf16: bool | str = "auto"
@@ -116,7 +117,11 @@ class Tagger:
 
     def scores(self, texts: list[str]) -> Scores:
         t, f, w = self.logits(texts)
-        return Scores(topics=sigmoid(t), framing=softmax(f / self.temperature), windows=w)
+        return Scores(topics=sigmoid(t), framing=self.framing_probs(f), windows=w)
+
+    def framing_probs(self, logits: np.ndarray) -> np.ndarray:
+        bias = np.asarray(self.framing_bias if self.framing_bias is not None else 0.0)
+        return softmax(logits / self.temperature + bias)
 
     def predict(self, articles: list[dict]) -> list[dict]:
         """Articles ({text, title?, id?}) in, one result dict per article out, same order."""
@@ -149,6 +154,7 @@ class Tagger:
             "windows": {"max_length": self.max_length, "overlap": self.overlap},
             "thresholds": self.thresholds,
             "temperature": self.temperature,
+            "framing_bias": self.framing_bias,
             "info": self.info,
         }
         (path / BUNDLE_FILE).write_text(json.dumps(bundle, indent=2))
@@ -172,6 +178,7 @@ class Tagger:
             overlap=bundle["windows"]["overlap"],
             thresholds=bundle["thresholds"],
             temperature=bundle["temperature"],
+            framing_bias=bundle.get("framing_bias"),
             info=bundle.get("info", {}),
             device=dev,
             bf16=bf16,

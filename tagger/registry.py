@@ -52,9 +52,20 @@ class Registry:
     def pointer(self) -> Path:
         return bentoml_home() / "registry" / f"{self.name}.json"
 
-    def save(self, tagger: Tagger, metadata: dict, extra_files: dict[str, Path] | None = None) -> str:
-        """Store the tagger folder (weights, tokenizer, schema, thresholds, temperature) plus run files."""
-        with bentoml.models.create(self.name, metadata=metadata, labels={"project": "article-tagger"}) as m:
+    def new_tag(self) -> str:
+        """A fresh 'name:version', known before saving so the run's report can name its model."""
+        return str(bentoml.Tag(self.name).make_new_version())
+
+    def save(
+        self,
+        tagger: Tagger,
+        metadata: dict,
+        extra_files: dict[str, Path] | None = None,
+        tag: str | None = None,
+    ) -> str:
+        """Store the tagger folder (weights, tokenizer, schema, decision rules) plus run files."""
+        labels = {"project": "article-tagger"}
+        with bentoml.models.create(tag or self.name, metadata=metadata, labels=labels) as m:
             tagger.save(m.path)
             for name, src in (extra_files or {}).items():
                 Path(m.path, name).write_bytes(Path(src).read_bytes())

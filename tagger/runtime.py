@@ -9,14 +9,43 @@ import torch
 
 
 @lru_cache(maxsize=1)
-def cpu_has_bf16() -> bool:
-    """AMX or AVX-512-bf16 make bf16 matmuls much faster than fp32; elsewhere bf16 is slower."""
+def cpu_flags() -> frozenset[str]:
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
-            flags = f.read()
+            for line in f:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
     except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
+        pass
+    return frozenset()
+
+
+def cpu_has_bf16() -> bool:
+    """AMX or AVX-512-bf16 make bf16 matmuls much faster than fp32; elsewhere bf16 is slower."""
+    return bool({"amx_bf16", "avx512_bf16"} & cpu_flags())
+
+
+def cpu_class() -> str:
+    """The CPU class that decides precision: AMX, AVX-512-bf16, AVX-512, AVX2 or older."""
+    flags = cpu_flags()
+    if "amx_bf16" in flags:
+        return "AMX"
+    if "avx512_bf16" in flags:
+        return "AVX-512-bf16"
+    if "avx512f" in flags:
+        return "AVX-512"
+    return "AVX2" if "avx2" in flags else "pre-AVX2"
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
 
 
 def pick_device(requested: str | None = None) -> torch.device:

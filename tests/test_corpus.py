@@ -8,6 +8,7 @@ import pytest
 from tagger.check import word_count
 from tagger.corpus import load_labelled
 from tagger.dedup import near_duplicates
+from tagger.shortcuts import shortcut_problems, shortcut_scores
 from tagger.split import split_articles
 
 from conftest import REPO
@@ -24,21 +25,30 @@ def corpus(schema):
 
 
 def test_size_and_metadata(corpus, schema):
-    assert len(corpus) >= 800
+    assert len(corpus) >= 1600
     for a in corpus:
-        assert a.title.strip(), a.source
         assert a.meta.get("outlet_kind") in schema.outlet_kinds, a.source
         assert a.meta.get("outlet_country") in schema.outlet_countries, a.source
         assert "2024-01-01" <= a.meta.get("date", "") <= "2026-12-31", a.source
     assert set(Counter(a.meta["outlet_kind"] for a in corpus)) == set(schema.outlet_kinds)
 
 
-def test_lengths(corpus):
+def test_lengths_and_headlines_as_real_pages_arrive(corpus):
+    """Many pages arrive as short excerpts without a headline; some are long reads."""
     words = [word_count(a.text) for a in corpus]
-    bad = [a.source for a, w in zip(corpus, words) if not 60 <= w <= 1200]
+    bad = [a.source for a, w in zip(corpus, words) if not 60 <= w <= 2000]
     assert not bad, bad
-    assert statistics.median(words) >= 250
-    assert sum(w > 600 for w in words) >= 0.10 * len(corpus)
+    assert 180 <= statistics.median(words) <= 400
+    assert sum(w > 600 for w in words) >= 0.05 * len(corpus)
+    assert sum(w > 1000 for w in words) >= 25  # several windows each
+    untitled = sum(not a.title.strip() for a in corpus) / len(corpus)
+    assert 0.3 <= untitled <= 0.6
+
+
+def test_framing_not_guessable_from_metadata_or_length(corpus, schema):
+    """The shortcut probes of `tagger labels check` stay under their bound on our corpus."""
+    scores = shortcut_scores(corpus, schema)
+    assert not shortcut_problems(scores, len(corpus)), scores
 
 
 def test_label_balance(corpus, schema):
@@ -51,7 +61,7 @@ def test_label_balance(corpus, schema):
         assert combos[c] >= 15, (c, combos[c])
     framings = Counter(a.framing for a in corpus)
     for f in schema.framings:
-        assert framings[f] >= 0.20 * n, (f, framings[f])
+        assert framings[f] >= 0.15 * n, (f, framings[f])  # real coverage: about a fifth pro-alignment
 
 
 def test_labels_not_guessable_from_outlet(corpus):

@@ -14,7 +14,7 @@ from conftest import run_tagger, train_tiny
 def test_train_evaluate_store_promote_and_load(small_corpus, tmp_path):
     res = train_tiny(small_corpus, "t-main", "--runs-dir", str(tmp_path / "runs"))
     assert res.returncode == 0, res.stderr[-3000:]
-    assert "promoted (no model is promoted yet)" in res.stdout
+    assert "promoted (on test split: no model is promoted yet)" in res.stdout
     reg = Registry("t-main")
     [stored] = reg.list()
     assert stored.promoted and reg.promoted() == stored.tag
@@ -33,7 +33,7 @@ def test_train_evaluate_store_promote_and_load(small_corpus, tmp_path):
         assert (run_dir / name).stat().st_size > 0, name
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["run"]["model"] == stored.tag and len(metrics["run"]["data_hash"]) == 64
-    assert set(metrics["test"]["fine-tuned"]["per_label"]) >= {"defence", "pro-alignment"}
+    assert set(metrics["sets"]["test split"]["fine-tuned"]["per_label"]) >= {"defence", "pro-alignment"}
 
     model_dir = reg.path(stored.tag)
     for name in ("model.safetensors", "tagger.json", "tokenizer.json", "config.yaml", "metrics.json"):
@@ -67,7 +67,10 @@ def test_worse_model_is_stored_not_promoted_and_force_promotes(small_corpus, tmp
     first = reg.promoted()
     # A negative tolerance demands a gain no model can make, so the new one counts as worse.
     res = train_tiny(small_corpus, "t-promo", *runs, "--set", "registry.promote_tolerance=-1.0")
-    assert res.returncode == 0 and "stored, NOT promoted (worse than the promoted model" in res.stdout
+    assert (
+        res.returncode == 0
+        and "stored, NOT promoted (on test split: worse than the promoted model" in res.stdout
+    )
     assert reg.promoted() == first and len(reg.list()) == 2
     res = train_tiny(small_corpus, "t-promo", *runs, "--set", "registry.promote_tolerance=-1.0", "--force")
     assert "promoted (forced (--force)" in res.stdout
@@ -128,3 +131,26 @@ def test_git_commit_is_recorded_when_there_is_one():
     head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
     if head.returncode == 0:
         assert git_commit().startswith(head.stdout.strip())
+
+
+def test_named_eval_sets_are_scored_in_the_run_and_by_evaluate(small_corpus, tmp_path):
+    """Every run scores the config's named evaluation sets (real news); a missing file is skipped."""
+    sets = f"eval_sets={{realnews: {small_corpus}, absent: {tmp_path / 'nowhere.jsonl'}}}"
+    res = train_tiny(small_corpus, "t-eval", "--runs-dir", str(tmp_path / "runs"), "--set", sets)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "evaluation set 'absent' skipped" in res.stdout
+    [run_dir] = (tmp_path / "runs").iterdir()
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert list(metrics["sets"]) == ["test split", "realnews"]
+    assert metrics["sets"]["realnews"]["fine-tuned"]["n"] == len(small_corpus.read_text().splitlines())
+    assert "## realnews (" in (run_dir / "report.md").read_text()
+    assert (run_dir / "confusion-realnews.png").stat().st_size > 0
+    assert Registry("t-eval").metadata(Registry("t-eval").promoted())["realnews/framing_macro_f1"] >= 0
+
+    cfg = tmp_path / "eval.yaml"
+    cfg.write_text(f"extends: tiny\neval_sets: {{realnews: {small_corpus}}}\n")
+    tag = Registry("t-eval").promoted()
+    out = tmp_path / "ev"
+    ev = run_tagger("evaluate", "--model", tag, "--config", str(cfg), str(small_corpus), "-o", str(out))
+    assert ev.returncode == 0, ev.stderr[-2000:]
+    assert list(json.loads((out / "metrics.json").read_text())["sets"]) == [str(small_corpus), "realnews"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -36,6 +37,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     ev.add_argument(
         "-o", "--output", type=Path, default=None, help="report folder (default: runs/eval-<time>)"
     )
+    ev.add_argument(
+        "--config", default="default", help="run config whose eval_sets are scored too (default: default)"
+    )
+    ev.add_argument("--no-eval-sets", action="store_true", help="score only the given files")
     ev.set_defaults(func=cmd_evaluate)
 
     models = sub.add_parser("models", help="list stored models, marking the promoted one")
@@ -65,26 +70,44 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    """The stored model on the given files and on the run config's named evaluation sets (real
+    news), beside the baselines' figures on those sets from the model's own training run."""
     from tagger.registry import Registry
+    from training.config import load_config
     from training.data import load_articles
-    from training.pipeline import evaluate_tagger
+    from training.pipeline import evaluate_tagger, load_eval_sets
     from training.report import comparison_table, write_report
 
     try:
-        tagger = Registry().load(args.model)
-        articles = load_articles(args.paths, tagger.schema)
-    except (LookupError, LabelFileError) as e:
+        registry = Registry()
+        tagger = registry.load(args.model)
+        sets = {", ".join(map(str, args.paths)): load_articles(args.paths, tagger.schema)}
+        if not args.no_eval_sets:
+            sets.update(load_eval_sets(load_config(args.config), tagger.schema))
+    except (LookupError, LabelFileError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    metrics = evaluate_tagger(tagger, articles)
+    tag = tagger.info["tag"]
+    trained = training_metrics(registry.path(tag))
+    results = {}
+    for name, articles in sets.items():
+        results[name] = {tag: evaluate_tagger(tagger, articles)}
+        for baseline, metrics in trained.get(name, {}).items():
+            if baseline != "fine-tuned" and metrics["n"] == len(articles):
+                results[name][f"{baseline} (from training)"] = metrics
     out = args.output or RUNS_DIR / f"eval-{time.strftime('%Y-%m-%dT%H%M%S')}"
-    run = {"model": tagger.info["tag"], "data": ", ".join(map(str, args.paths))}
-    report = write_report(
-        out, f"Evaluation of {tagger.info['tag']}", {tagger.info["tag"]: metrics}, tagger.schema, run
-    )
-    print(comparison_table({tagger.info["tag"]: metrics}))
+    run = {"model": tag, "data": ", ".join(sets)}
+    report = write_report(out, f"Evaluation of {tag}", results, tagger.schema, run)
+    for name, per_model in results.items():
+        print(f"\n{name}:\n" + comparison_table(per_model))
     print(f"report: {report}")
     return 0
+
+
+def training_metrics(model_dir: Path) -> dict:
+    """The figures of a stored model's training run, per set and model ({} if absent)."""
+    path = model_dir / "metrics.json"
+    return json.loads(path.read_text()).get("sets", {}) if path.exists() else {}
 
 
 def cmd_models(args: argparse.Namespace) -> int:

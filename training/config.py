@@ -20,9 +20,25 @@ def load_config(path: str | Path = DEFAULT_CONFIG, overrides: list[str] | None =
         path = CONFIG_DIR / f"{path}.yaml"  # `--config tiny` names a bundled config
     with open(path, encoding="utf-8") as f:
         cfg = yaml.safe_load(f)
+    base = cfg.pop("extends", None)
+    if base:  # a derived config lists only its differences from the one it extends
+        cfg = merge(load_config(base), cfg, f"{path}")
     for item in overrides or []:
         apply_override(cfg, item)
     return cfg
+
+
+def merge(base: dict, diff: dict, where: str, prefix: str = "") -> dict:
+    """base with diff's values laid over it; a key the base does not have is an error (a typo)."""
+    out = copy.deepcopy(base)
+    for key, value in diff.items():
+        if key not in out:
+            raise ValueError(f"{where}: unknown key '{prefix}{key}' (known: {', '.join(out)})")
+        if isinstance(value, dict) and isinstance(out[key], dict) and key != "eval_sets":
+            out[key] = merge(out[key], value, where, f"{prefix}{key}.")
+        else:
+            out[key] = value
+    return out
 
 
 def apply_override(cfg: dict, item: str) -> None:

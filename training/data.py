@@ -12,6 +12,7 @@ from tagger.corpus import Article, LabelFileError, label_files, load_labelled
 from tagger.schema import REPO_ROOT, LabelSchema
 from tagger.split import missing_labels, split_articles
 from tagger.windows import article_text, make_windows
+from training.augment import View
 
 
 def resolve(paths: list[str]) -> list[Path]:
@@ -53,16 +54,26 @@ def label_arrays(articles: list[Article], schema: LabelSchema) -> tuple[np.ndarr
 
 
 def to_dataset(
-    articles: list[Article], schema: LabelSchema, tokenizer, max_length: int, overlap: int
+    articles: list[Article],
+    schema: LabelSchema,
+    tokenizer,
+    max_length: int,
+    overlap: int,
+    views: list[View] | None = None,
 ) -> datasets.Dataset:
-    """One row per article: its windows' token ids and its labels."""
+    """One row per article (or per view of one: column `article` says which): its windows' token
+    ids and its labels."""
     y_topics, y_framing = label_arrays(articles, schema)
+    if views is None:
+        views = [View(i, article_text(a.text, a.title), False, bool(a.title)) for i, a in enumerate(articles)]
+    rows = [v.article for v in views]
     ds = datasets.Dataset.from_dict(
         {
-            "id": [a.id for a in articles],
-            "text": [article_text(a.text, a.title) for a in articles],
-            "topics": y_topics.tolist(),
-            "framing": y_framing.tolist(),
+            "id": [articles[i].id for i in rows],
+            "article": rows,
+            "text": [v.text for v in views],
+            "topics": y_topics[rows].tolist(),
+            "framing": y_framing[rows].tolist(),
         }
     )
 

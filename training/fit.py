@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from contextlib import nullcontext
 
 import datasets
@@ -36,9 +37,11 @@ def loss_weights(
     return torch.tensor(pos_weight, dtype=torch.float32), torch.tensor(class_weight, dtype=torch.float32)
 
 
-def article_batches(ds: datasets.Dataset, batch_size: int, rng: random.Random) -> list[list[int]]:
-    """Shuffled batches of similar-length articles (less padding), in a seeded random order."""
-    order = sorted(range(len(ds)), key=lambda i: (ds[i]["n_tokens"], rng.random()))
+def article_batches(
+    n_tokens: list[int], rows: list[int], batch_size: int, rng: random.Random
+) -> list[list[int]]:
+    """Shuffled batches of similar-length rows (less padding), in a seeded random order."""
+    order = sorted(rows, key=lambda i: (n_tokens[i], rng.random()))
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     rng.shuffle(batches)
     return batches
@@ -52,9 +55,17 @@ class Trainer:
         self.device = device
         self.pad_id = pad_id
 
-    def fit(self, model: ArticleTagger, ds: datasets.Dataset) -> list[float]:
+    def fit(
+        self,
+        model: ArticleTagger,
+        ds: datasets.Dataset,
+        epoch_rows: Callable[[random.Random], list[int]] | None = None,
+    ) -> list[float]:
+        """`epoch_rows(rng)`: which rows an epoch trains on (one view per article); default all."""
         cfg = self.cfg
         rng = random.Random(cfg["seed"])
+        epoch_rows = epoch_rows or (lambda _rng: list(range(len(ds))))
+        n_tokens = ds["n_tokens"]
         pos_weight, class_weight = loss_weights(ds, model.framing_head.out_features, cfg["class_weights"])
         bce = torch.nn.BCEWithLogitsLoss(
             pos_weight=None if pos_weight is None else pos_weight.to(self.device)
@@ -62,7 +73,7 @@ class Trainer:
         ce = torch.nn.CrossEntropyLoss(weight=None if class_weight is None else class_weight.to(self.device))
         w = cfg["loss_weights"]
 
-        steps_per_epoch = -(-len(ds) // cfg["batch_size"])
+        steps_per_epoch = -(-len(epoch_rows(random.Random(0))) // cfg["batch_size"])
         total = steps_per_epoch * cfg["epochs"]
         if cfg.get("max_steps"):
             total = min(total, cfg["max_steps"])
@@ -83,7 +94,7 @@ class Trainer:
         losses: list[float] = []
         bar = tqdm(total=total, desc="training", unit="step")
         for epoch in range(cfg["epochs"]):
-            for batch_ids in article_batches(ds, cfg["batch_size"], rng):
+            for batch_ids in article_batches(n_tokens, epoch_rows(rng), cfg["batch_size"], rng):
                 if len(losses) >= total:
                     break
                 rows = ds.select(batch_ids)
@@ -112,14 +123,18 @@ class Trainer:
         freeze(model, self.cfg.get("freeze_embeddings", False), self.cfg.get("freeze_layers", 0))
         set_encoder_dropout(model, self.cfg.get("encoder_dropout"))
         heads = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
-        encoder = [p for n, p in model.named_parameters() if n.startswith("encoder.") and p.requires_grad]
-        return torch.optim.AdamW(
-            [
-                {"params": encoder, "lr": self.cfg["learning_rate"]},
-                {"params": heads, "lr": self.cfg["head_learning_rate"]},
-            ],
-            weight_decay=self.cfg["weight_decay"],
-        )
+        groups = [{"params": heads, "lr": self.cfg["head_learning_rate"]}]
+        layers = model.encoder.encoder.layer
+        decay = self.cfg.get("layer_decay", 1.0)
+        for depth, layer in enumerate(reversed(layers)):  # top layer first: full learning rate
+            params = [p for p in layer.parameters() if p.requires_grad]
+            if params:
+                groups.append({"params": params, "lr": self.cfg["learning_rate"] * decay**depth})
+        in_layers = {id(p) for layer in layers for p in layer.parameters()}
+        rest = [p for p in model.encoder.parameters() if p.requires_grad and id(p) not in in_layers]
+        if rest:  # embeddings, when not frozen: below the lowest layer
+            groups.append({"params": rest, "lr": self.cfg["learning_rate"] * decay ** len(layers)})
+        return torch.optim.AdamW(groups, weight_decay=self.cfg["weight_decay"])
 
 
 def freeze(model: ArticleTagger, embeddings: bool, layers: int) -> None:

@@ -1,13 +1,12 @@
-"""`tagger train` end to end: data -> fit -> calibrate -> evaluate (+ baselines) -> report -> registry."""
+"""`tagger train` end to end, as named steps: load data -> fit -> calibrate -> evaluate (ours and
+baselines, on the test split and every named evaluation set) -> report -> store and promote."""
 
 from __future__ import annotations
 
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
 
 from tagger.corpus import Article
 from tagger.encoder import build_encoder
@@ -17,14 +16,16 @@ from tagger.registry import Registry, should_promote
 from tagger.runtime import configure_threads, pick_device
 from tagger.schema import REPO_ROOT, LabelSchema
 from training import baselines
-from training.calibrate import fit_temperature, tune_thresholds
+from training.augment import AugmentConfig, pick_views, realnews_like, training_views
+from training.calibrate import fit_framing_bias, fit_temperature, tune_thresholds
 from training.config import config_hash, dump
 from training.data import data_hash, label_arrays, load_articles, resolve, split_for_training, to_dataset
 from training.fit import Trainer, seed_everything
 from training.metrics import evaluate
 from training.report import comparison_table, write_report
 
-SEEDS = REPO_ROOT / "seeds" / "seeds.jsonl"
+OURS = "fine-tuned"
+TEST = "test split"
 
 
 @dataclass
@@ -34,6 +35,18 @@ class RunResult:
     reason: str
     run_dir: Path
     metrics: dict
+
+
+@dataclass
+class RunData:
+    paths: list[Path]
+    splits: dict[str, list[Article]]
+    eval_sets: dict[str, list[Article]]  # named extra sets (real news), those whose file exists
+    started: float = field(default_factory=time.time)
+    phases: dict[str, float] = field(default_factory=dict)
+
+    def lap(self, name: str) -> None:
+        self.phases[name] = round(time.time() - self.started - sum(self.phases.values()), 1)
 
 
 def git_commit() -> str | None:
@@ -55,50 +68,45 @@ def evaluate_tagger(tagger: Tagger, articles: list[Article]) -> dict:
     return evaluate(s.topics, tagger.thresholds, y_t, s.framing, y_f, tagger.schema)
 
 
-def run_baselines(cfg: dict, splits: dict[str, list[Article]], schema: LabelSchema) -> dict[str, dict]:
-    feats = {"tfidf+logreg": baselines.tfidf_features()}
-    if cfg["encoder"]["pretrained"]:
-        feats["frozen-minilm+logreg"] = baselines.frozen_encoder_features(
-            cfg["encoder"]["pretrained"], schema
-        )
+def load_eval_sets(cfg: dict, schema: LabelSchema) -> dict[str, list[Article]]:
+    """The config's named evaluation sets whose file exists (a fresh machine may have none)."""
     out = {}
-    for name, featurize in feats.items():
-        model = baselines.LinearBaseline(featurize, schema, cfg["train"]["seed"])
-        model.fit(baselines.texts_of(splits["train"]), *label_arrays(splits["train"], schema))
-        val_t, _ = model.predict_proba(baselines.texts_of(splits["validation"]))
-        thresholds = tune_thresholds(val_t, label_arrays(splits["validation"], schema)[0], schema.topics)
-        test_t, test_f = model.predict_proba(baselines.texts_of(splits["test"]))
-        out[name] = evaluate(test_t, thresholds, *_pair(label_arrays(splits["test"], schema), test_f), schema)
+    for name, path in (cfg.get("eval_sets") or {}).items():
+        [resolved] = resolve([path])
+        if resolved.exists():
+            out[name] = load_articles([resolved], schema)
+        else:
+            print(f"evaluation set '{name}' skipped: {resolved} does not exist")
     return out
 
 
-def _pair(labels: tuple[np.ndarray, np.ndarray], framing_probs: np.ndarray):
-    y_t, y_f = labels
-    return y_t, framing_probs, y_f
-
-
-def run_training(
-    cfg: dict, config_name: str, runs_dir: Path, force: bool = False, schema_path=None
-) -> RunResult:
-    started = time.time()
-    schema = LabelSchema.load(schema_path) if schema_path else LabelSchema.load()
+def load_data(cfg: dict, schema: LabelSchema) -> RunData:
     paths = resolve(cfg["data"]["paths"])
     articles = load_articles(paths, schema)  # stops here, before any work, on bad label files
-    splits = split_for_training(articles, schema, cfg["data"]["split"])
-    print(" ".join(f"{k}: {len(v)}" for k, v in splits.items()), "articles")
+    data = RunData(paths, split_for_training(articles, schema, cfg["data"]["split"]), {})
+    data.eval_sets = load_eval_sets(cfg, schema)
+    sizes = {**{k: len(v) for k, v in data.splits.items()}, **{k: len(v) for k, v in data.eval_sets.items()}}
+    print(" ".join(f"{k}: {v}" for k, v in sizes.items()), "articles")
+    return data
 
+
+def fit_tagger(cfg: dict, data: RunData, schema: LabelSchema) -> Tagger:
+    """Fine-tune the encoder and heads on the training split, each epoch on one view per article."""
     configure_threads()
     seed_everything(cfg["train"]["seed"])
     device = pick_device()
     encoder, tokenizer = build_encoder(cfg["encoder"]["pretrained"], cfg["encoder"]["random_init"])
     model = ArticleTagger(encoder, len(schema.topics), len(schema.framings), cfg["train"]["dropout"])
     w = cfg["windows"]
-    train_ds = to_dataset(splits["train"], schema, tokenizer, w["max_length"], w["overlap"])
-    phases = {"load": time.time() - started}
-    Trainer(cfg["train"], device, tokenizer.pad_token_id).fit(model, train_ds)
-    phases["train"] = time.time() - started - sum(phases.values())
-
-    tagger = Tagger(
+    aug = AugmentConfig(**cfg.get("augment", {}))
+    views = training_views(data.splits["train"], aug, cfg["train"]["seed"])
+    train_ds = to_dataset(data.splits["train"], schema, tokenizer, w["max_length"], w["overlap"], views)
+    data.lap("load")
+    Trainer(cfg["train"], device, tokenizer.pad_token_id).fit(
+        model, train_ds, lambda rng: pick_views(views, aug, rng)
+    )
+    data.lap("train")
+    return Tagger(
         model=model,
         tokenizer=tokenizer,
         schema=schema,
@@ -107,73 +115,138 @@ def run_training(
         device=device,
         bf16=cfg["train"]["bf16"],
     )
-    val_t, val_f, _ = tagger.logits(baselines.texts_of(splits["validation"]))
-    y_vt, y_vf = label_arrays(splits["validation"], schema)
-    tagger.temperature = fit_temperature(val_f, y_vf)
-    tagger.thresholds = tune_thresholds(sigmoid(val_t), y_vt, schema.topics)
 
-    results = {"fine-tuned": evaluate_tagger(tagger, splits["test"])}
-    extra = {}
-    if SEEDS.exists():
-        extra["Seed articles (real news)"] = evaluate_tagger(tagger, load_articles([SEEDS], schema))
-    phases["calibrate_evaluate"] = time.time() - started - sum(phases.values())
+
+def calibration_set(cfg: dict, articles: list[Article]) -> tuple[list[Article], list[str]]:
+    """Validation articles as the rules are fitted on: as real pages arrive (whole and as excerpts,
+    headlines often missing) when calibration.realnews_like, else as written."""
+    if not cfg.get("calibration", {}).get("realnews_like", False):
+        return articles, baselines.texts_of(articles)
+    pairs = realnews_like(articles, AugmentConfig(**cfg.get("augment", {})), cfg["train"]["seed"])
+    return [a for a, _ in pairs], [t for _, t in pairs]
+
+
+def calibrate(tagger: Tagger, cfg: dict, data: RunData) -> None:
+    """Fit the decision rules on validation: topic thresholds, framing temperature and bias."""
+    articles, texts = calibration_set(cfg, data.splits["validation"])
+    topic_logits, framing_logits, _ = tagger.logits(texts)
+    y_topics, y_framing = label_arrays(articles, tagger.schema)
+    tagger.temperature = fit_temperature(framing_logits, y_framing)
+    if cfg.get("calibration", {}).get("framing_bias", False):
+        tagger.framing_bias = fit_framing_bias(framing_logits / tagger.temperature, y_framing)
+    beta = cfg.get("calibration", {}).get("threshold_beta", 1.0)
+    tagger.thresholds = tune_thresholds(sigmoid(topic_logits), y_topics, tagger.schema.topics, beta)
+
+
+def evaluate_all(tagger: Tagger, cfg: dict, data: RunData) -> dict[str, dict[str, dict]]:
+    """{set name: {model name: metrics}}: ours and the baselines on the test split and each named set."""
+    sets = {TEST: data.splits["test"], **data.eval_sets}
+    results = {name: {OURS: evaluate_tagger(tagger, arts)} for name, arts in sets.items()}
+    data.lap("calibrate_evaluate")
     if cfg["baselines"]:
-        results.update(run_baselines(cfg, splits, schema))
-        phases["baselines"] = time.time() - started - sum(phases.values())
+        for model_name, per_set in run_baselines(cfg, data, tagger.schema, sets).items():
+            for set_name, metrics in per_set.items():
+                results[set_name][model_name] = metrics
+        data.lap("baselines")
+    return results
+
+
+def run_baselines(
+    cfg: dict, data: RunData, schema: LabelSchema, sets: dict[str, list[Article]]
+) -> dict[str, dict[str, dict]]:
+    """Each baseline fitted on the training split, thresholds tuned on the same validation texts
+    as ours, then scored on every set: {baseline: {set: metrics}}."""
+    feats = {"tfidf+logreg": baselines.tfidf_features()}
+    if cfg["encoder"]["pretrained"]:
+        feats["frozen-minilm+logreg"] = baselines.frozen_encoder_features(
+            cfg["encoder"]["pretrained"], schema
+        )
+    val_articles, val_texts = calibration_set(cfg, data.splits["validation"])
+    out = {}
+    for name, featurize in feats.items():
+        model = baselines.LinearBaseline(featurize, schema, cfg["train"]["seed"])
+        model.fit(baselines.texts_of(data.splits["train"]), *label_arrays(data.splits["train"], schema))
+        val_t, _ = model.predict_proba(val_texts)
+        beta = cfg.get("calibration", {}).get("threshold_beta", 1.0)
+        thresholds = tune_thresholds(val_t, label_arrays(val_articles, schema)[0], schema.topics, beta)
+        out[name] = {}
+        for set_name, arts in sets.items():
+            probs_t, probs_f = model.predict_proba(baselines.texts_of(arts))
+            y_t, y_f = label_arrays(arts, schema)
+            out[name][set_name] = evaluate(probs_t, thresholds, y_t, probs_f, y_f, schema)
+    return out
+
+
+def promotion_metrics(results: dict[str, dict[str, dict]], cfg: dict) -> tuple[str, dict]:
+    """The set promotion compares models on: registry.promote_on when present, else the test split."""
+    name = cfg["registry"].get("promote_on") or TEST
+    name = name if name in results else TEST
+    return name, results[name][OURS]
+
+
+def store_and_promote(
+    tagger: Tagger, cfg: dict, run: dict, results: dict, run_dir: Path, force: bool
+) -> tuple[str, bool, str]:
+    registry = Registry(cfg["registry"]["name"])
+    keys = ("topics_macro_f1", "topics_micro_f1", "framing_macro_f1", "framing_accuracy", "framing_ece")
+    basis, chosen = promotion_metrics(results, cfg)
+    metadata = {
+        **{k: results[TEST][OURS][k] for k in keys},
+        **{f"{name}/{k}": results[name][OURS][k] for name in results if name != TEST for k in keys},
+        "promote_on": basis,
+        **{k: run[k] or "" for k in ("config", "config_hash", "data_hash", "git_commit", "trained_at")},
+    }
+    files = {name: run_dir / name for name in ("config.yaml", "metrics.json", "report.md")}
+    tag = registry.save(tagger, metadata, files, tag=run["model"])
+    current = registry.promoted()
+    previous = registry.metadata(current) if current else None
+    if previous is not None and basis != TEST:  # compare like with like: the other model's figures on it
+        prev_keys = {k: previous.get(f"{basis}/{k}") for k in ("topics_macro_f1", "framing_macro_f1")}
+        previous = prev_keys if None not in prev_keys.values() else None
+        if previous is None:
+            basis, chosen = TEST, results[TEST][OURS]
+            previous = registry.metadata(current)
+    ok, reason = should_promote(chosen, previous, cfg["registry"]["promote_tolerance"])
+    reason = f"on {basis}: {reason}"
+    if not ok and force:
+        ok, reason = True, f"forced (--force); {reason}"
+    if ok:
+        registry.promote(tag)
+    return tag, ok, reason
+
+
+def run_training(
+    cfg: dict, config_name: str, runs_dir: Path, force: bool = False, schema_path=None
+) -> RunResult:
+    schema = LabelSchema.load(schema_path) if schema_path else LabelSchema.load()
+    data = load_data(cfg, schema)
+    tagger = fit_tagger(cfg, data, schema)
+    calibrate(tagger, cfg, data)
+    results = evaluate_all(tagger, cfg, data)
 
     trained_at = time.strftime("%Y-%m-%dT%H:%M:%S")
     run = {
         "config": config_name,
         "config_hash": config_hash(cfg),
-        "data_hash": data_hash(paths),
+        "data_hash": data_hash(data.paths),
         "git_commit": git_commit(),
         "seed": cfg["train"]["seed"],
         "trained_at": trained_at,
-        "split_sizes": {k: len(v) for k, v in splits.items()},
+        "split_sizes": {k: len(v) for k, v in data.splits.items()},
+        "eval_sets": {k: len(v) for k, v in data.eval_sets.items()},
         "temperature": round(tagger.temperature, 4),
+        "framing_bias": tagger.framing_bias,
         "thresholds": tagger.thresholds,
-        "wall_seconds": round(time.time() - started, 1),
-        "phase_seconds": {k: round(v, 1) for k, v in phases.items()},  # saving comes after
+        "wall_seconds": round(time.time() - data.started, 1),
+        "phase_seconds": data.phases,  # saving comes after
     }
+    tagger.info = {k: run[k] for k in ("trained_at", "data_hash", "config_hash", "git_commit")}
     run_dir = runs_dir / trained_at.replace(":", "")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(dump(cfg))
-    report = write_report(run_dir, "Training run", results, schema, run, extra)
-    print(comparison_table(results))
-
-    ours = results["fine-tuned"]
-    tagger.info = {k: run[k] for k in ("trained_at", "data_hash", "config_hash", "git_commit")}
-    registry = Registry(cfg["registry"]["name"])
-    current = registry.promoted()
-    metadata = {
-        **{
-            k: ours[k]
-            for k in (
-                "topics_macro_f1",
-                "topics_micro_f1",
-                "framing_macro_f1",
-                "framing_accuracy",
-                "framing_ece",
-            )
-        },
-        **{k: run[k] or "" for k in ("config", "config_hash", "data_hash", "git_commit", "trained_at")},
-    }
-    tag = registry.save(
-        tagger,
-        metadata,
-        {
-            "config.yaml": run_dir / "config.yaml",
-            "metrics.json": run_dir / "metrics.json",
-            "report.md": report,
-        },
-    )
-    ok, reason = should_promote(
-        ours, registry.metadata(current) if current else None, cfg["registry"]["promote_tolerance"]
-    )
-    if not ok and force:
-        ok, reason = True, f"forced (--force); {reason}"
-    if ok:
-        registry.promote(tag)
-    run["model"] = tag
-    write_report(run_dir, "Training run", results, schema, run, extra)
-    return RunResult(tag=tag, promoted=ok, reason=reason, run_dir=run_dir, metrics=ours)
+    run["model"] = Registry(cfg["registry"]["name"]).new_tag()
+    write_report(run_dir, "Training run", results, schema, run)
+    tag, promoted, reason = store_and_promote(tagger, cfg, run, results, run_dir, force)
+    for name, per_model in results.items():
+        print(f"\n{name}:\n" + comparison_table(per_model))
+    return RunResult(tag=tag, promoted=promoted, reason=reason, run_dir=run_dir, metrics=results[TEST][OURS])

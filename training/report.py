@@ -52,54 +52,48 @@ def margins(results: dict[str, dict], ours: str) -> dict[str, dict[str, float]]:
     }
 
 
+def slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
+
+
 def write_report(
-    out_dir: Path,
-    title: str,
-    results: dict[str, dict],
-    schema: LabelSchema,
-    run: dict,
-    extra_sets: dict[str, dict] | None = None,
+    out_dir: Path, title: str, results: dict[str, dict[str, dict]], schema: LabelSchema, run: dict
 ) -> Path:
-    """`results` maps model name -> metrics on the same test split; the first entry is ours."""
+    """`results` maps set name -> model name -> metrics; in each set the first model is ours and
+    the others (baselines) are compared with it. The first set's plots keep the plain file names."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    ours = next(iter(results))
-    m = results[ours]
-    payload = {"run": run, "test": results, "margins": margins(results, ours), "extra_sets": extra_sets or {}}
-    (out_dir / "metrics.json").write_text(json.dumps(payload, indent=2))
-    _plot_confusion(m, schema, out_dir / "confusion.png")
-    _plot_reliability(m, out_dir / "reliability.png")
-    _plot_per_label(m, out_dir / "per_label_f1.png")
-    md = [
-        f"# {title}",
-        "",
-        _run_lines(run),
-        "",
-        f"## Test split ({m['n']} articles)",
-        "",
-        comparison_table(results),
-        "",
-    ]
-    if len(results) > 1:
-        md += ["Margin of the fine-tuned model over each baseline (macro-F1):", ""]
+    payload = {"run": run, "sets": results, "margins": {}}
+    md = [f"# {title}", "", _run_lines(run), ""]
+    for i, (set_name, per_model) in enumerate(results.items()):
+        ours = next(iter(per_model))
+        m = per_model[ours]
+        payload["margins"][set_name] = margins(per_model, ours)
+        suffix = "" if i == 0 else f"-{slug(set_name)}"
+        plots = {kind: f"{kind}{suffix}.png" for kind in ("confusion", "reliability", "per_label_f1")}
+        _plot_confusion(m, schema, out_dir / plots["confusion"], set_name)
+        _plot_reliability(m, out_dir / plots["reliability"], set_name)
+        _plot_per_label(m, out_dir / plots["per_label_f1"], set_name)
+        md += [f"## {set_name} ({m['n']} articles)", "", comparison_table(per_model), ""]
+        if len(per_model) > 1:
+            md += [f"Margin of {ours} over each baseline (macro-F1):", ""]
+            md += [
+                f"- {name}: topics {d['topics_macro_f1']:+.3f}, framing {d['framing_macro_f1']:+.3f}"
+                for name, d in payload["margins"][set_name].items()
+            ]
+            md.append("")
         md += [
-            f"- {name}: topics {d['topics_macro_f1']:+.3f}, framing {d['framing_macro_f1']:+.3f}"
-            for name, d in payload["margins"].items()
+            f"Per label ({ours}):",
+            "",
+            per_label_table(m),
+            "",
+            f"Framing confusion ({ours}), rows true, columns predicted:",
+            "",
+            confusion_table(m, schema),
+            "",
+            " ".join(f"![{kind}]({file})" for kind, file in plots.items()),
+            "",
         ]
-        md.append("")
-    md += [
-        "## Per label",
-        "",
-        per_label_table(m),
-        "",
-        "## Framing confusion",
-        "",
-        confusion_table(m, schema),
-        "",
-        "![confusion](confusion.png) ![reliability](reliability.png) ![per-label F1](per_label_f1.png)",
-        "",
-    ]
-    for name, em in (extra_sets or {}).items():
-        md += [f"## {name} ({em['n']} articles)", "", comparison_table({ours: em}), ""]
+    (out_dir / "metrics.json").write_text(json.dumps(payload, indent=2))
     path = out_dir / "report.md"
     path.write_text("\n".join(md))
     return path
@@ -119,7 +113,7 @@ def _run_lines(run: dict) -> str:
     return "\n".join(f"- {k}: `{run[k]}`" for k in keys if k in run)
 
 
-def _plot_confusion(m: dict, schema: LabelSchema, path: Path) -> None:
+def _plot_confusion(m: dict, schema: LabelSchema, path: Path, set_name: str) -> None:
     cm = np.array(m["framing_confusion"])
     fig, ax = plt.subplots(figsize=(4.5, 4))
     ax.imshow(cm, cmap="Blues")
@@ -129,33 +123,33 @@ def _plot_confusion(m: dict, schema: LabelSchema, path: Path) -> None:
         ax.text(j, i, str(v), ha="center", va="center", color="black")
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title("Framing confusion (test)")
+    ax.set_title(f"Framing confusion ({set_name})")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
-def _plot_reliability(m: dict, path: Path) -> None:
+def _plot_reliability(m: dict, path: Path, set_name: str) -> None:
     bins = m["reliability"]
     fig, ax = plt.subplots(figsize=(4, 4))
     ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect")
     ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o-", label="model")
     ax.set_xlabel("confidence (top framing probability)")
     ax.set_ylabel("accuracy")
-    ax.set_title(f"Reliability, ECE {m['framing_ece']:.3f}")
+    ax.set_title(f"Reliability ({set_name}), ECE {m['framing_ece']:.3f}")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
-def _plot_per_label(m: dict, path: Path) -> None:
+def _plot_per_label(m: dict, path: Path, set_name: str) -> None:
     names = list(m["per_label"])
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.bar(names, [m["per_label"][n]["f1"] for n in names], color="steelblue")
     ax.set_ylim(0, 1)
     ax.set_ylabel("F1")
-    ax.set_title("Per-label F1 (test)")
+    ax.set_title(f"Per-label F1 ({set_name})")
     plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
