@@ -10,13 +10,20 @@ from tagger.windows import budget_batches, pad
 
 
 class ArticleTagger(nn.Module):
-    def __init__(self, encoder: nn.Module, n_topics: int, n_framings: int, dropout: float = 0.1):
+    POOLINGS = ("mean", "mean_max")
+
+    def __init__(
+        self, encoder: nn.Module, n_topics: int, n_framings: int, dropout: float = 0.1, pooling: str = "mean"
+    ):
         super().__init__()
+        if pooling not in self.POOLINGS:
+            raise ValueError(f"pooling '{pooling}': expected one of {', '.join(self.POOLINGS)}")
         self.encoder = encoder
-        hidden = encoder.config.hidden_size
+        self.pooling = pooling
+        window_dim = encoder.config.hidden_size * (2 if pooling == "mean_max" else 1)
         self.dropout = nn.Dropout(dropout)
-        self.topic_head = nn.Linear(2 * hidden, n_topics)
-        self.framing_head = nn.Linear(2 * hidden, n_framings)
+        self.topic_head = nn.Linear(2 * window_dim, n_topics)
+        self.framing_head = nn.Linear(2 * window_dim, n_framings)
 
     def embed_windows(
         self, windows: list[list[int]], pad_id: int, max_tokens: int, encoder: nn.Module | None = None
@@ -37,11 +44,15 @@ class ArticleTagger(nn.Module):
     def window_embeddings(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, encoder: nn.Module | None = None
     ) -> torch.Tensor:
-        """Token mean per window. `encoder`: a copy of self.encoder in another precision (inference)."""
+        """Token mean per window, or [mean ; max] (mean_max: a sentence that decides a label is not
+        averaged away). `encoder`: a copy of self.encoder in another precision (inference)."""
         enc = self.encoder if encoder is None else encoder
-        return self.token_mean(
-            enc(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state, attention_mask
-        )
+        hidden = enc(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mean = self.token_mean(hidden, attention_mask)
+        if self.pooling == "mean":
+            return mean
+        masked = hidden.float().masked_fill(attention_mask.unsqueeze(-1) == 0, float("-inf"))
+        return torch.cat([mean, masked.amax(1)], dim=1)
 
     @staticmethod
     def token_mean(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

@@ -152,6 +152,7 @@ class Tagger:
         bundle = {
             "schema": self.schema.to_dict(),
             "windows": {"max_length": self.max_length, "overlap": self.overlap},
+            "pooling": self.model.pooling,
             "thresholds": self.thresholds,
             "temperature": self.temperature,
             "framing_bias": self.framing_bias,
@@ -167,7 +168,8 @@ class Tagger:
         bundle = json.loads((path / BUNDLE_FILE).read_text())
         schema = LabelSchema.from_dict(bundle["schema"])
         encoder = encoder_from_config(json.loads((path / ENCODER_CONFIG_FILE).read_text()))
-        model = ArticleTagger(encoder, len(schema.topics), len(schema.framings))
+        pooling = bundle.get("pooling", "mean")
+        model = ArticleTagger(encoder, len(schema.topics), len(schema.framings), pooling=pooling)
         model.load_state_dict(load_file(path / WEIGHTS_FILE))
         dev = pick_device(device)
         return cls(

@@ -96,7 +96,8 @@ def fit_tagger(cfg: dict, data: RunData, schema: LabelSchema) -> Tagger:
     seed_everything(cfg["train"]["seed"])
     device = pick_device()
     encoder, tokenizer = build_encoder(cfg["encoder"]["pretrained"], cfg["encoder"]["random_init"])
-    model = ArticleTagger(encoder, len(schema.topics), len(schema.framings), cfg["train"]["dropout"])
+    pooling = cfg["encoder"].get("pooling", "mean")
+    model = ArticleTagger(encoder, len(schema.topics), len(schema.framings), cfg["train"]["dropout"], pooling)
     w = cfg["windows"]
     aug = AugmentConfig(**cfg.get("augment", {}))
     views = training_views(data.splits["train"], aug, cfg["train"]["seed"])
