@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint check-labels
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.txt
 	python3 -m venv $(VENV)
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)

@@ -19,9 +19,9 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, machine  # noqa: E402
+from common import machine, results_dir  # noqa: E402
 
-from tagger.registry import Registry  # noqa: E402
+from tagger.engine.registry import Registry  # noqa: E402
 from training.config import load_config  # noqa: E402
 from training.pipeline import load_eval_sets  # noqa: E402
 
@@ -137,12 +137,13 @@ def main() -> None:
     print("scoring the real-news dev set for the error analysis ...", flush=True)
     errors = error_analysis(args.model)
     notes = args.notes.read_text() if args.notes else ""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "accuracy.json").write_text(
+    results = results_dir()
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "accuracy.json").write_text(
         json.dumps({"machine": machine(), "rows": rows, "errors": errors}, indent=2)
     )
     text = markdown(rows, errors, notes)
-    (RESULTS / "accuracy.md").write_text(text)
+    (results / "accuracy.md").write_text(text)
     print(text)
 
 

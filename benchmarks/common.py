@@ -5,18 +5,23 @@ from __future__ import annotations
 import json
 import platform
 import time
+from pathlib import Path
 
-from tagger.corpus import load_labelled
-from tagger.schema import REPO_ROOT, LabelSchema
-from tagger.split import split_articles
-from tagger.windows import article_text
+from tagger.data.corpus import load_labelled
+from tagger.data.schema import LabelSchema
+from tagger.data.split import split_articles
+from tagger.engine.windows import article_text
+from tagger.paths import labels_dir, project_dir
 
-RESULTS = REPO_ROOT / "benchmarks" / "results"
+
+def results_dir() -> Path:
+    """benchmarks/results/ in the project folder (run the scripts from the repository root)."""
+    return project_dir() / "benchmarks" / "results"
 
 
 def test_split_articles(limit: int | None = None) -> list[dict]:
     """The corpus's test split (a realistic mix of lengths, never trained on), as request bodies."""
-    articles, _ = load_labelled([REPO_ROOT / "labels"], LabelSchema.load())
+    articles, _ = load_labelled([labels_dir()], LabelSchema.load())
     test = split_articles(articles)["test"]
     rows = [{"id": a.id, "title": a.title, "text": a.text} for a in test]
     return rows[:limit] if limit else rows
@@ -31,7 +36,7 @@ def machine() -> dict:
 
     import torch
 
-    from tagger.runtime import cpu_class, cpu_name
+    from tagger.engine.runtime import cpu_class, cpu_name
 
     return {
         "cpu": cpu_name() or platform.machine(),
@@ -44,8 +49,9 @@ def machine() -> dict:
 
 
 def save(name: str, payload: dict, table: str) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2))
-    (RESULTS / f"{name}.md").write_text(table + "\n")
+    results = results_dir()
+    results.mkdir(parents=True, exist_ok=True)
+    (results / f"{name}.json").write_text(json.dumps(payload, indent=2))
+    (results / f"{name}.md").write_text(table + "\n")
     print(table)
-    print(f"\nwrote {RESULTS / name}.json and .md")
+    print(f"\nwrote {results / name}.json and .md")

@@ -23,9 +23,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, save, test_split_articles, texts  # noqa: E402
 
-from tagger.predictor import Tagger, sigmoid  # noqa: E402
-from tagger.registry import Registry  # noqa: E402
-from tagger.runtime import configure_threads, cpu_has_bf16  # noqa: E402
+from tagger.engine.registry import Registry  # noqa: E402
+from tagger.engine.runtime import configure_threads, cpu_has_bf16  # noqa: E402
+from tagger.engine.tagger import Tagger, sigmoid  # noqa: E402
 
 
 def matmul_peak_gflops(dtype=torch.bfloat16, n: int = 2048, reps: int = 10) -> float:

@@ -27,7 +27,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, save, test_split_articles  # noqa: E402
 
-from tagger.schema import REPO_ROOT  # noqa: E402
+from tagger.paths import project_dir  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -91,18 +91,18 @@ def article_of_words(rows: list[dict], words: int) -> dict:
 
 def in_process_ms(article: dict, int8: bool, repeats: int = 10) -> dict[str, float]:
     """Median time of the promoted model on one article in this process: what HTTP and batching add."""
-    from tagger.classify import Classifier
-    from tagger.registry import Registry
+    from tagger.engine.registry import Registry
+    from tagger.results.annotate import Annotator
 
     registry = Registry()
-    classifier = Classifier(registry.load(str(registry.promoted()), int8=int8))
+    annotator = Annotator(registry.load(str(registry.promoted()), int8=int8))
     out = {}
     for mode, labels_only in MODES.items():
-        classifier.classify([article], evidence=not labels_only)  # warm-up
+        annotator.annotate([article], evidence=not labels_only)  # warm-up
         times = []
         for _ in range(repeats):
             t = time.perf_counter()
-            classifier.classify([article], evidence=not labels_only)
+            annotator.annotate([article], evidence=not labels_only)
             times.append((time.perf_counter() - t) * 1000)
         out[mode] = float(np.median(times))
     return out
@@ -121,13 +121,13 @@ def main() -> None:
             "-m",
             "bentoml",
             "serve",
-            "service.service:ArticleTagger",
+            "service.service:TaggerService",
             "--host",
             "127.0.0.1",
             "--port",
             str(port),
         ],
-        cwd=REPO_ROOT,
+        cwd=project_dir(),
         env={**os.environ, "TAGGER_INT8": "1" if args.int8 else "0"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -22,7 +22,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, save, test_split_articles  # noqa: E402
 
-from tagger.schema import REPO_ROOT  # noqa: E402
+from tagger.paths import project_dir  # noqa: E402
 
 
 def main() -> None:
@@ -42,7 +42,7 @@ def main() -> None:
         if args.model:
             cmd += ["--model", args.model]
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, cwd=project_dir(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         ps, peak = psutil.Process(proc.pid), 0
         while proc.poll() is None:
             try:

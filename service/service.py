@@ -1,5 +1,5 @@
-"""The BentoML service. Two parts: `TaggerModel` holds the network and batches concurrent calls
-(adaptive batching); `ArticleTagger` is the public API: validation, per-item errors, metrics, jobs."""
+"""`TaggerService`: the public REST API (validation, per-item errors, metrics, async jobs). The
+model runs in `TaggerWorker` (service/worker.py), which batches concurrent calls."""
 
 from __future__ import annotations
 
@@ -11,12 +11,10 @@ from pydantic import ConfigDict, Field
 from service.auth import BearerAuth
 from service.metrics import record
 from service.retry import retry_on_reset
-from tagger.classify import MAX_BATCH_ITEMS, MAX_TEXT_CHARS, Classifier, article_error
-from tagger.registry import Registry, serving_tag
-from tagger.runtime import configure_threads, int8_from_env
+from service.worker import TaggerWorker
+from tagger.results.annotate import MAX_BATCH_ITEMS, MAX_TEXT_CHARS, article_error
 
 EVIDENCE_HELP = "Also return the sentences that support each label (false: labels only, about 2x faster)"
-MODEL_TAG = serving_tag()  # fails at start, naming the model and the command that trains it
 
 
 class ArticleIn(bentoml.IODescriptor):
@@ -35,31 +33,9 @@ class BatchIn(bentoml.IODescriptor):
     evidence: bool = Field(default=True, description=EVIDENCE_HELP)
 
 
-@bentoml.service(name="article-tagger-model", workers=1, traffic={"timeout": 300})
-class TaggerModel:
-    model = bentoml.models.BentoModel(MODEL_TAG)
-
-    def __init__(self) -> None:
-        configure_threads()
-        # int8 compiles at the first request (~15 s), not here: compiling during start-up stalled
-        # BentoML's readiness check for minutes.
-        self.classifier = Classifier(Registry().load(str(self.model.tag), int8=int8_from_env()))
-
-    # Concurrent requests are merged into calls of up to 16 articles (on 2 cores, larger batches
-    # add latency without adding throughput). The batch window adapts to observed latency;
-    # max_latency_ms is only the point where BentoML sheds load with a 503, so it is generous.
-    @bentoml.api(batchable=True, max_batch_size=16, max_latency_ms=30_000)
-    def predict(self, articles: list[dict]) -> list[dict]:
-        return self.classifier.classify(articles)
-
-    @bentoml.api(batchable=True, max_batch_size=16, max_latency_ms=30_000)
-    def predict_labels(self, articles: list[dict]) -> list[dict]:
-        return self.classifier.classify(articles, evidence=False)
-
-
 @bentoml.service(name="article-tagger", traffic={"timeout": 300})
-class ArticleTagger:
-    model = bentoml.depends(TaggerModel)
+class TaggerService:
+    model = bentoml.depends(TaggerWorker)
 
     @bentoml.api(input_spec=ArticleIn)
     async def classify(
@@ -100,4 +76,4 @@ class ArticleTagger:
         return results
 
 
-ArticleTagger.add_asgi_middleware(BearerAuth)
+TaggerService.add_asgi_middleware(BearerAuth)

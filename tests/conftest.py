@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="session")
 def schema():
-    from tagger.schema import LabelSchema
+    from tagger.data.schema import LabelSchema
 
     return LabelSchema.load()
 
@@ -52,8 +52,8 @@ def train_tiny(data: Path, registry: str = "article-tagger", *extra: str) -> sub
 @pytest.fixture(scope="session")
 def small_corpus(tmp_path_factory, schema) -> Path:
     """A few dozen corpus articles chosen so every label appears in every split (tiny training runs)."""
-    from tagger.corpus import load_labelled
-    from tagger.split import split_of
+    from tagger.data.corpus import load_labelled
+    from tagger.data.split import split_of
 
     articles, problems = load_labelled([REPO / "labels"], schema)
     assert articles and not problems
@@ -78,7 +78,7 @@ TINY_SPLIT = (0.6, 0.2, 0.2)
 @pytest.fixture(scope="module")
 def promoted_tiny(small_corpus) -> str:
     """A tiny model trained on the small corpus and promoted in the default registry; its tag."""
-    from tagger.registry import Registry
+    from tagger.engine.registry import Registry
 
     res = train_tiny(
         small_corpus, "article-tagger", "--force", "--runs-dir", str(small_corpus.parent / "runs")

@@ -2,8 +2,9 @@
 
 import random
 
-from tagger.corpus import Article
-from training.augment import AugmentConfig, excerpt, pick_views, realnews_like, training_views
+from tagger.data.records import Article
+from training.augment import excerpt, pick_views, realnews_like, training_views
+from training.config import AugmentConfig
 
 LONG = " ".join(f"w{i}." if i % 17 == 16 else f"w{i}" for i in range(600))
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from training.calibrate import _macro_f1, fit_framing_bias
+from tagger.engine.calibration import _macro_f1, fit_framing_bias
 
 
 def test_framing_bias_recovers_a_shift_and_stays_zero_without_one():

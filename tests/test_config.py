@@ -9,12 +9,10 @@ def test_derived_config_overrides_only_its_differences(tmp_path):
     p = tmp_path / "mine.yaml"
     p.write_text("extends: tiny\ntrain:\n  epochs: 7\n")
     cfg, base = load_config(p), load_config("tiny")
-    assert cfg["train"]["epochs"] == 7
-    assert {k: v for k, v in cfg["train"].items() if k != "epochs"} == {
-        k: v for k, v in base["train"].items() if k != "epochs"
-    }
-    assert load_config("accurate")["encoder"]["pretrained"] == "all-mpnet-base-v2"
-    assert load_config("accurate")["windows"] == load_config("default")["windows"]
+    assert cfg.train.epochs == 7
+    assert cfg.train.model_copy(update={"epochs": base.train.epochs}) == base.train
+    assert load_config("accurate").encoder.pretrained == "all-mpnet-base-v2"
+    assert load_config("accurate").data == load_config("default").data  # not listed there: inherited
 
 
 def test_a_typo_names_the_key(tmp_path):
@@ -24,3 +22,8 @@ def test_a_typo_names_the_key(tmp_path):
         load_config(p)
     with pytest.raises(ValueError, match="unknown key 'train.epoch'"):
         load_config("tiny", ["train.epoch=3"])
+    p.write_text("data:\n  pahts: [labels]\n")  # in a full file too, not only a derived one
+    with pytest.raises(ValueError, match="unknown key 'data.pahts'"):
+        load_config(p)
+    with pytest.raises(ValueError, match="'train.epochs'"):
+        load_config("tiny", ["train.epochs=zero"])

@@ -5,11 +5,11 @@ from collections import Counter
 
 import pytest
 
-from tagger.check import word_count
-from tagger.corpus import load_labelled
-from tagger.dedup import near_duplicates
-from tagger.shortcuts import shortcut_problems, shortcut_scores
-from tagger.split import split_articles
+from tagger.data.corpus import load_labelled
+from tagger.data.corpus_check import word_count
+from tagger.data.dedup import near_duplicates
+from tagger.data.shortcuts import shortcut_problems, shortcut_scores
+from tagger.data.split import split_articles
 
 from conftest import REPO
 
@@ -82,6 +82,6 @@ def test_no_near_duplicates(corpus):
 
 
 def test_every_label_in_every_split(corpus, schema):
-    from tagger.split import missing_labels
+    from tagger.data.split import missing_labels
 
     assert not missing_labels(split_articles(corpus), schema)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from tagger.registry import Registry
-from tagger.runtime import INT8_ENV, cpu_has_bf16, int8_from_env
+from tagger.engine.registry import Registry
+from tagger.engine.runtime import INT8_ENV, cpu_has_bf16, int8_from_env
 from training.config import load_config
 from training.data import load_articles
 from training.pipeline import run_training

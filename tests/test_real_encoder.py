@@ -4,11 +4,11 @@ store in the registry, reload, identical outputs."""
 import numpy as np
 import pytest
 
-from tagger.encoder import build_encoder
-from tagger.model import ArticleTagger
-from tagger.predictor import Tagger
-from tagger.registry import Registry
-from tagger.runtime import pick_device
+from tagger.engine.encoder import build_encoder
+from tagger.engine.network import TaggerNetwork
+from tagger.engine.registry import Registry
+from tagger.engine.runtime import pick_device
+from tagger.engine.tagger import Tagger
 from training.config import load_config
 from training.data import load_articles, to_dataset
 from training.fit import Trainer, seed_everything
@@ -20,14 +20,14 @@ def test_fine_tuned_real_encoder_reloads_with_identical_outputs(small_corpus, sc
     cfg = load_config(
         "default", ["train.max_steps=3", "train.batch_size=4", "windows.max_length=128", "windows.overlap=32"]
     )
-    seed_everything(cfg["train"]["seed"])
-    encoder, tokenizer = build_encoder(cfg["encoder"]["pretrained"], None)
+    seed_everything(cfg.train.seed)
+    encoder, tokenizer = build_encoder(cfg.encoder.pretrained, None)
     assert encoder.config.hidden_size == 384 and encoder.config.num_hidden_layers == 6
-    model = ArticleTagger(encoder, len(schema.topics), len(schema.framings))
+    model = TaggerNetwork(encoder, len(schema.topics), len(schema.framings))
     before = {k: v.clone() for k, v in model.state_dict().items()}
     articles = load_articles([small_corpus], schema)
     ds = to_dataset(articles[:12], schema, tokenizer, 128, 32)
-    losses = Trainer(cfg["train"], pick_device(), tokenizer.pad_token_id).fit(model, ds)
+    losses = Trainer(cfg.train, pick_device(), tokenizer.pad_token_id).fit(model, ds)
     assert len(losses) == 3 and all(np.isfinite(losses))
     changed = [k for k, v in model.state_dict().items() if not (v == before[k]).all()]
     assert any(k.startswith("encoder.encoder.layer.5") for k in changed)  # the encoder itself was tuned

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tagger.batchio import read_rows
+from tagger.scoring.files import read_rows
 
 from conftest import REPO, run_tagger
 

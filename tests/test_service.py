@@ -7,7 +7,7 @@ import time
 import pytest
 from servers import ARTICLES, Server, call
 
-from tagger.classify import MAX_BATCH_ITEMS, MAX_TEXT_CHARS
+from tagger.results.annotate import MAX_BATCH_ITEMS, MAX_TEXT_CHARS
 
 from conftest import run_tagger
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def server(promoted_tiny):
-    s = Server("service.service:ArticleTagger")
+    s = Server("service.service:TaggerService")
     yield s
     s.stop()
 

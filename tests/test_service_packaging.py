@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_auth_on_when_token_set(promoted_tiny):
-    s = Server("service.service:ArticleTagger", env={"TAGGER_API_TOKEN": "s3cret"})
+    s = Server("service.service:TaggerService", env={"TAGGER_API_TOKEN": "s3cret"})
     try:
         assert call(s.port, "/classify", ARTICLES[0])[0] == 401
         assert call(s.port, "/classify", ARTICLES[0], token="wrong")[0] == 401
@@ -27,17 +27,17 @@ def test_auth_on_when_token_set(promoted_tiny):
 
 
 def test_int8_service_gives_what_the_int8_engine_gives(promoted_tiny):
-    from tagger.classify import Classifier
-    from tagger.registry import Registry
+    from tagger.engine.registry import Registry
+    from tagger.results.annotate import Annotator
 
-    s = Server("service.service:ArticleTagger", env={"TAGGER_INT8": "1"})
+    s = Server("service.service:TaggerService", env={"TAGGER_INT8": "1"})
     try:
         status, got = call(s.port, "/classify_batch", {"articles": ARTICLES, "evidence": False})
     finally:
         s.stop()
     assert status == 200, got
-    int8 = Classifier(Registry().load(promoted_tiny, int8=True)).classify(ARTICLES, evidence=False)
-    bf16 = Classifier(Registry().load(promoted_tiny)).classify(ARTICLES, evidence=False)
+    int8 = Annotator(Registry().load(promoted_tiny, int8=True)).annotate(ARTICLES, evidence=False)
+    bf16 = Annotator(Registry().load(promoted_tiny)).annotate(ARTICLES, evidence=False)
     assert [(r["topics"], r["framing"]) for r in got] == [(r["topics"], r["framing"]) for r in int8]
     gap = max(
         abs(a["topic_scores"][t] - b["topic_scores"][t]) for a, b in zip(got, int8) for t in a["topic_scores"]

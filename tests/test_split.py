@@ -1,7 +1,7 @@
 import pytest
 
-from tagger.corpus import Article
-from tagger.split import missing_labels, split_articles, split_of
+from tagger.data.records import Article
+from tagger.data.split import missing_labels, split_articles, split_of
 
 
 def arts(ids, topics=("trade",), framing="neutral"):

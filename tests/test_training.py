@@ -6,7 +6,7 @@ import subprocess
 import pytest
 from safetensors.torch import load_file
 
-from tagger.registry import Registry, should_promote
+from tagger.engine.registry import Registry, should_promote
 
 from conftest import run_tagger, train_tiny
 

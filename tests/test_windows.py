@@ -3,10 +3,10 @@
 import torch
 from transformers import BertConfig, BertModel
 
-from tagger.encoder import DEFAULT_ENCODER_PACKAGE, load_tokenizer, pretrained_dir
-from tagger.model import ArticleTagger
-from tagger.predictor import Tagger
-from tagger.windows import budget_batches, make_windows
+from tagger.engine.encoder import DEFAULT_ENCODER_PACKAGE, load_tokenizer, pretrained_dir
+from tagger.engine.network import TaggerNetwork
+from tagger.engine.tagger import Tagger
+from tagger.engine.windows import budget_batches, make_windows
 
 FILLER = (
     "The municipal cricket ground in Sylhet hosted a long afternoon of school matches while spectators "
@@ -24,7 +24,7 @@ def tiny_tagger(schema, max_length=128, overlap=32) -> Tagger:
         num_attention_heads=2,
         intermediate_size=64,
     )
-    model = ArticleTagger(BertModel(cfg, add_pooling_layer=False), len(schema.topics), len(schema.framings))
+    model = TaggerNetwork(BertModel(cfg, add_pooling_layer=False), len(schema.topics), len(schema.framings))
     return Tagger(
         model=model,
         tokenizer=tok,

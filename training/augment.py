@@ -8,22 +8,11 @@ import random
 import re
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from tagger.corpus import Article
-from tagger.windows import article_text
+from tagger.data.records import Article
+from tagger.engine.windows import article_text
+from training.config import AugmentConfig
 
 WORD_RE = re.compile(r"\S+")
-
-
-class AugmentConfig(BaseModel):
-    """The `augment:` section of a run config."""
-
-    model_config = ConfigDict(extra="forbid")
-    excerpts_per_article: int = Field(2, ge=0)  # distinct lead crops prepared per article
-    excerpt_share: float = Field(0.5, ge=0, le=1)  # chance an epoch sees an excerpt instead of the whole
-    excerpt_words: tuple[int, int] = (120, 400)  # the lead's length, drawn uniformly
-    headline_dropout: float = Field(0.5, ge=0, le=1)  # chance an epoch sees the article without headline
 
 
 def excerpt(text: str, n_words: int) -> str | None:

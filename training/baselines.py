@@ -9,12 +9,12 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from tagger.corpus import Article
-from tagger.encoder import build_encoder, pretrained_dir
-from tagger.model import ArticleTagger
-from tagger.predictor import Tagger
-from tagger.schema import LabelSchema
-from tagger.windows import article_text
+from tagger.data.records import Article
+from tagger.data.schema import LabelSchema
+from tagger.engine.encoder import build_encoder, pretrained_dir
+from tagger.engine.network import TaggerNetwork
+from tagger.engine.tagger import Tagger
+from tagger.engine.windows import article_text
 
 
 class LinearBaseline:
@@ -56,7 +56,7 @@ def frozen_encoder_features(pretrained: str, schema: LabelSchema):
     sentence-transformers does (its first max_seq_length tokens, token mean, L2-normalised)."""
     encoder, tokenizer = build_encoder(pretrained, None)
     max_length = sentence_max_length(pretrained)
-    model = ArticleTagger(encoder, len(schema.topics), len(schema.framings))
+    model = TaggerNetwork(encoder, len(schema.topics), len(schema.framings))
     tagger = Tagger(model=model, tokenizer=tokenizer, schema=schema, max_length=max_length, overlap=0)
     dim = encoder.config.hidden_size
 

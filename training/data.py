@@ -8,16 +8,18 @@ from pathlib import Path
 import datasets
 import numpy as np
 
-from tagger.corpus import Article, LabelFileError, label_files, load_labelled
-from tagger.schema import REPO_ROOT, LabelSchema
-from tagger.split import missing_labels, split_articles
-from tagger.windows import article_text, make_windows
+from tagger import paths
+from tagger.data.corpus import LabelFileError, label_files, load_labelled
+from tagger.data.records import Article
+from tagger.data.schema import LabelSchema
+from tagger.data.split import missing_labels, split_articles
+from tagger.engine.windows import article_text, make_windows
 from training.augment import View
 
 
-def resolve(paths: list[str]) -> list[Path]:
-    """Config paths are relative to the repository, so a run means the same wherever it starts."""
-    return [p if p.is_absolute() else REPO_ROOT / p for p in map(Path, paths)]
+def resolve(paths_: list[str]) -> list[Path]:
+    """Config paths are relative to the project folder (tagger.paths)."""
+    return [paths.resolve(p) for p in paths_]
 
 
 def load_articles(paths: list[str | Path], schema: LabelSchema) -> list[Article]:

@@ -11,8 +11,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from tagger.model import ArticleTagger
-from tagger.runtime import use_bf16
+from tagger.engine.network import TaggerNetwork
+from tagger.engine.runtime import use_bf16
+from training.config import TrainConfig
 
 STEP_TOKENS = 1 << 30  # no cap on a training step's padded tokens: a batch is 8 articles
 
@@ -50,35 +51,35 @@ def article_batches(
 class Trainer:
     """fit(model, train dataset) with the `train:` section of the run config."""
 
-    def __init__(self, cfg: dict, device: torch.device, pad_id: int):
+    def __init__(self, cfg: TrainConfig, device: torch.device, pad_id: int):
         self.cfg = cfg
         self.device = device
         self.pad_id = pad_id
 
     def fit(
         self,
-        model: ArticleTagger,
+        model: TaggerNetwork,
         ds: datasets.Dataset,
         epoch_rows: Callable[[random.Random], list[int]] | None = None,
     ) -> list[float]:
         """`epoch_rows(rng)`: which rows an epoch trains on (one view per article); default all."""
         cfg = self.cfg
-        rng = random.Random(cfg["seed"])
+        rng = random.Random(cfg.seed)
         epoch_rows = epoch_rows or (lambda _rng: list(range(len(ds))))
         n_tokens = ds["n_tokens"]
-        pos_weight, class_weight = loss_weights(ds, model.framing_head.out_features, cfg["class_weights"])
+        pos_weight, class_weight = loss_weights(ds, model.framing_head.out_features, cfg.class_weights)
         bce = torch.nn.BCEWithLogitsLoss(
             pos_weight=None if pos_weight is None else pos_weight.to(self.device)
         )
         ce = torch.nn.CrossEntropyLoss(weight=None if class_weight is None else class_weight.to(self.device))
-        w = cfg["loss_weights"]
+        w = cfg.loss_weights
 
-        steps_per_epoch = -(-len(epoch_rows(random.Random(0))) // cfg["batch_size"])
-        total = steps_per_epoch * cfg["epochs"]
-        if cfg.get("max_steps"):
-            total = min(total, cfg["max_steps"])
+        steps_per_epoch = -(-len(epoch_rows(random.Random(0))) // cfg.batch_size)
+        total = steps_per_epoch * cfg.epochs
+        if cfg.max_steps:
+            total = min(total, cfg.max_steps)
         opt = self._optimizer(model)
-        warmup = int(cfg["warmup_ratio"] * total)
+        warmup = int(cfg.warmup_ratio * total)
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt,
             lambda s: (
@@ -87,14 +88,14 @@ class Trainer:
         )
         autocast = (
             torch.autocast(self.device.type, dtype=torch.bfloat16)
-            if use_bf16(self.device, cfg["bf16"])
+            if use_bf16(self.device, cfg.bf16)
             else nullcontext()
         )
         model.to(self.device).train()
         losses: list[float] = []
         bar = tqdm(total=total, desc="training", unit="step")
-        for epoch in range(cfg["epochs"]):
-            for batch_ids in article_batches(n_tokens, epoch_rows(rng), cfg["batch_size"], rng):
+        for epoch in range(cfg.epochs):
+            for batch_ids in article_batches(n_tokens, epoch_rows(rng), cfg.batch_size, rng):
                 if len(losses) >= total:
                     break
                 rows = ds.select(batch_ids)
@@ -106,7 +107,7 @@ class Trainer:
                 )
                 with autocast:  # all windows of the step's articles, in groups of similar length
                     t_logits, f_logits = model(windows, article, self.pad_id, max_tokens=STEP_TOKENS)
-                loss = w["topics"] * bce(t_logits.float(), y_t) + w["framing"] * ce(f_logits.float(), y_f)
+                loss = w.topics * bce(t_logits.float(), y_t) + w.framing * ce(f_logits.float(), y_f)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -119,25 +120,25 @@ class Trainer:
         model.eval()
         return losses
 
-    def _optimizer(self, model: ArticleTagger) -> torch.optim.Optimizer:
-        freeze(model, self.cfg.get("freeze_embeddings", False), self.cfg.get("freeze_layers", 0))
-        set_encoder_dropout(model, self.cfg.get("encoder_dropout"))
+    def _optimizer(self, model: TaggerNetwork) -> torch.optim.Optimizer:
+        freeze(model, self.cfg.freeze_embeddings, self.cfg.freeze_layers)
+        set_encoder_dropout(model, self.cfg.encoder_dropout)
         heads = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
-        groups = [{"params": heads, "lr": self.cfg["head_learning_rate"]}]
+        groups = [{"params": heads, "lr": self.cfg.head_learning_rate}]
         layers = model.encoder.encoder.layer
-        decay = self.cfg.get("layer_decay", 1.0)
+        decay = self.cfg.layer_decay
         for depth, layer in enumerate(reversed(layers)):  # top layer first: full learning rate
             params = [p for p in layer.parameters() if p.requires_grad]
             if params:
-                groups.append({"params": params, "lr": self.cfg["learning_rate"] * decay**depth})
+                groups.append({"params": params, "lr": self.cfg.learning_rate * decay**depth})
         in_layers = {id(p) for layer in layers for p in layer.parameters()}
         rest = [p for p in model.encoder.parameters() if p.requires_grad and id(p) not in in_layers]
         if rest:  # embeddings, when not frozen: below the lowest layer
-            groups.append({"params": rest, "lr": self.cfg["learning_rate"] * decay ** len(layers)})
-        return torch.optim.AdamW(groups, weight_decay=self.cfg["weight_decay"])
+            groups.append({"params": rest, "lr": self.cfg.learning_rate * decay ** len(layers)})
+        return torch.optim.AdamW(groups, weight_decay=self.cfg.weight_decay)
 
 
-def freeze(model: ArticleTagger, embeddings: bool, layers: int) -> None:
+def freeze(model: TaggerNetwork, embeddings: bool, layers: int) -> None:
     """Keep the embeddings and the lowest layers fixed: on CPU this nearly halves step time
     (the 30k-word embedding matrix is half of MiniLM's weights) at little cost in accuracy."""
     if embeddings:
@@ -146,7 +147,7 @@ def freeze(model: ArticleTagger, embeddings: bool, layers: int) -> None:
         layer.requires_grad_(False)
 
 
-def set_encoder_dropout(model: ArticleTagger, p: float | None) -> None:
+def set_encoder_dropout(model: TaggerNetwork, p: float | None) -> None:
     """Override the encoder's own dropout. At 0, SDPA takes its fused attention kernel in training
     too; attention-probability dropout forces the unfused path and was two thirds of a CPU step."""
     if p is None:

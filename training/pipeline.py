@@ -8,17 +8,18 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tagger.corpus import Article
-from tagger.encoder import build_encoder
-from tagger.model import ArticleTagger
-from tagger.predictor import Tagger, sigmoid
-from tagger.registry import Registry, should_promote
-from tagger.runtime import configure_threads, pick_device
-from tagger.schema import REPO_ROOT, LabelSchema
+from tagger.data.records import Article
+from tagger.data.schema import LabelSchema
+from tagger.engine.calibration import tune_thresholds
+from tagger.engine.encoder import build_encoder
+from tagger.engine.network import TaggerNetwork
+from tagger.engine.registry import Registry, should_promote
+from tagger.engine.runtime import configure_threads, pick_device
+from tagger.engine.tagger import Tagger
+from tagger.paths import project_dir
 from training import baselines
-from training.augment import AugmentConfig, pick_views, realnews_like, training_views
-from training.calibrate import fit_framing_bias, fit_temperature, tune_thresholds
-from training.config import config_hash, dump
+from training.augment import pick_views, realnews_like, training_views
+from training.config import RunConfig, config_hash, dump
 from training.data import data_hash, label_arrays, load_articles, resolve, split_for_training, to_dataset
 from training.fit import Trainer, seed_everything
 from training.metrics import evaluate
@@ -51,9 +52,9 @@ class RunData:
 
 def git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True)
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project_dir(), capture_output=True, text=True)
         dirty = subprocess.run(
-            ["git", "status", "--porcelain"], cwd=REPO_ROOT, capture_output=True, text=True
+            ["git", "status", "--porcelain"], cwd=project_dir(), capture_output=True, text=True
         )
     except OSError:
         return None
@@ -68,10 +69,10 @@ def evaluate_tagger(tagger: Tagger, articles: list[Article]) -> dict:
     return evaluate(s.topics, tagger.thresholds, y_t, s.framing, y_f, tagger.schema)
 
 
-def load_eval_sets(cfg: dict, schema: LabelSchema) -> dict[str, list[Article]]:
+def load_eval_sets(cfg: RunConfig, schema: LabelSchema) -> dict[str, list[Article]]:
     """The config's named evaluation sets whose file exists (a fresh machine may have none)."""
     out = {}
-    for name, path in (cfg.get("eval_sets") or {}).items():
+    for name, path in cfg.eval_sets.items():
         [resolved] = resolve([path])
         if resolved.exists():
             out[name] = load_articles([resolved], schema)
@@ -80,30 +81,31 @@ def load_eval_sets(cfg: dict, schema: LabelSchema) -> dict[str, list[Article]]:
     return out
 
 
-def load_data(cfg: dict, schema: LabelSchema) -> RunData:
-    paths = resolve(cfg["data"]["paths"])
+def load_data(cfg: RunConfig, schema: LabelSchema) -> RunData:
+    paths = resolve(cfg.data.paths)
     articles = load_articles(paths, schema)  # stops here, before any work, on bad label files
-    data = RunData(paths, split_for_training(articles, schema, cfg["data"]["split"]), {})
+    data = RunData(paths, split_for_training(articles, schema, cfg.data.split), {})
     data.eval_sets = load_eval_sets(cfg, schema)
     sizes = {**{k: len(v) for k, v in data.splits.items()}, **{k: len(v) for k, v in data.eval_sets.items()}}
     print(" ".join(f"{k}: {v}" for k, v in sizes.items()), "articles")
     return data
 
 
-def fit_tagger(cfg: dict, data: RunData, schema: LabelSchema) -> Tagger:
+def fit_tagger(cfg: RunConfig, data: RunData, schema: LabelSchema, provenance: dict) -> Tagger:
     """Fine-tune the encoder and heads on the training split, each epoch on one view per article."""
     configure_threads()
-    seed_everything(cfg["train"]["seed"])
+    seed_everything(cfg.train.seed)
     device = pick_device()
-    encoder, tokenizer = build_encoder(cfg["encoder"]["pretrained"], cfg["encoder"]["random_init"])
-    pooling = cfg["encoder"].get("pooling", "mean")
-    model = ArticleTagger(encoder, len(schema.topics), len(schema.framings), cfg["train"]["dropout"], pooling)
-    w = cfg["windows"]
-    aug = AugmentConfig(**cfg.get("augment", {}))
-    views = training_views(data.splits["train"], aug, cfg["train"]["seed"])
-    train_ds = to_dataset(data.splits["train"], schema, tokenizer, w["max_length"], w["overlap"], views)
+    encoder, tokenizer = build_encoder(cfg.encoder.pretrained, cfg.encoder.random_init)
+    model = TaggerNetwork(
+        encoder, len(schema.topics), len(schema.framings), cfg.train.dropout, cfg.encoder.pooling
+    )
+    w = cfg.windows
+    aug = cfg.augment
+    views = training_views(data.splits["train"], aug, cfg.train.seed)
+    train_ds = to_dataset(data.splits["train"], schema, tokenizer, w.max_length, w.overlap, views)
     data.lap("load")
-    Trainer(cfg["train"], device, tokenizer.pad_token_id).fit(
+    Trainer(cfg.train, device, tokenizer.pad_token_id).fit(
         model, train_ds, lambda rng: pick_views(views, aug, rng)
     )
     data.lap("train")
@@ -111,40 +113,37 @@ def fit_tagger(cfg: dict, data: RunData, schema: LabelSchema) -> Tagger:
         model=model,
         tokenizer=tokenizer,
         schema=schema,
-        max_length=w["max_length"],
-        overlap=w["overlap"],
+        max_length=w.max_length,
+        overlap=w.overlap,
         device=device,
-        bf16=cfg["train"]["bf16"],
+        bf16=cfg.train.bf16,
+        info=provenance,
     )
 
 
-def calibration_set(cfg: dict, articles: list[Article]) -> tuple[list[Article], list[str]]:
+def calibration_set(cfg: RunConfig, articles: list[Article]) -> tuple[list[Article], list[str]]:
     """Validation articles as the rules are fitted on: as real pages arrive (whole and as excerpts,
     headlines often missing) when calibration.realnews_like, else as written."""
-    if not cfg.get("calibration", {}).get("realnews_like", False):
+    if not cfg.calibration.realnews_like:
         return articles, baselines.texts_of(articles)
-    pairs = realnews_like(articles, AugmentConfig(**cfg.get("augment", {})), cfg["train"]["seed"])
+    pairs = realnews_like(articles, cfg.augment, cfg.train.seed)
     return [a for a, _ in pairs], [t for _, t in pairs]
 
 
-def calibrate(tagger: Tagger, cfg: dict, data: RunData) -> None:
-    """Fit the decision rules on validation: topic thresholds, framing temperature and bias."""
+def calibrate(tagger: Tagger, cfg: RunConfig, data: RunData) -> None:
+    """The bundle fits its own decision rules on the validation split (as real pages arrive)."""
     articles, texts = calibration_set(cfg, data.splits["validation"])
-    topic_logits, framing_logits, _ = tagger.logits(texts)
     y_topics, y_framing = label_arrays(articles, tagger.schema)
-    tagger.temperature = fit_temperature(framing_logits, y_framing)
-    if cfg.get("calibration", {}).get("framing_bias", False):
-        tagger.framing_bias = fit_framing_bias(framing_logits / tagger.temperature, y_framing)
-    beta = cfg.get("calibration", {}).get("threshold_beta", 1.0)
-    tagger.thresholds = tune_thresholds(sigmoid(topic_logits), y_topics, tagger.schema.topics, beta)
+    c = cfg.calibration
+    tagger.calibrate(texts, y_topics, y_framing, framing_bias=c.framing_bias, threshold_beta=c.threshold_beta)
 
 
-def evaluate_all(tagger: Tagger, cfg: dict, data: RunData) -> dict[str, dict[str, dict]]:
+def evaluate_all(tagger: Tagger, cfg: RunConfig, data: RunData) -> dict[str, dict[str, dict]]:
     """{set name: {model name: metrics}}: ours and the baselines on the test split and each named set."""
     sets = {TEST: data.splits["test"], **data.eval_sets}
     results = {name: {OURS: evaluate_tagger(tagger, arts)} for name, arts in sets.items()}
     data.lap("calibrate_evaluate")
-    if cfg["baselines"]:
+    if cfg.baselines:
         for model_name, per_set in run_baselines(cfg, data, tagger.schema, sets).items():
             for set_name, metrics in per_set.items():
                 results[set_name][model_name] = metrics
@@ -153,22 +152,20 @@ def evaluate_all(tagger: Tagger, cfg: dict, data: RunData) -> dict[str, dict[str
 
 
 def run_baselines(
-    cfg: dict, data: RunData, schema: LabelSchema, sets: dict[str, list[Article]]
+    cfg: RunConfig, data: RunData, schema: LabelSchema, sets: dict[str, list[Article]]
 ) -> dict[str, dict[str, dict]]:
     """Each baseline fitted on the training split, thresholds tuned on the same validation texts
     as ours, then scored on every set: {baseline: {set: metrics}}."""
     feats = {"tfidf+logreg": baselines.tfidf_features()}
-    if cfg["encoder"]["pretrained"]:
-        feats["frozen-minilm+logreg"] = baselines.frozen_encoder_features(
-            cfg["encoder"]["pretrained"], schema
-        )
+    if cfg.encoder.pretrained:
+        feats["frozen-minilm+logreg"] = baselines.frozen_encoder_features(cfg.encoder.pretrained, schema)
     val_articles, val_texts = calibration_set(cfg, data.splits["validation"])
     out = {}
     for name, featurize in feats.items():
-        model = baselines.LinearBaseline(featurize, schema, cfg["train"]["seed"])
+        model = baselines.LinearBaseline(featurize, schema, cfg.train.seed)
         model.fit(baselines.texts_of(data.splits["train"]), *label_arrays(data.splits["train"], schema))
         val_t, _ = model.predict_proba(val_texts)
-        beta = cfg.get("calibration", {}).get("threshold_beta", 1.0)
+        beta = cfg.calibration.threshold_beta
         thresholds = tune_thresholds(val_t, label_arrays(val_articles, schema)[0], schema.topics, beta)
         out[name] = {}
         for set_name, arts in sets.items():
@@ -178,17 +175,17 @@ def run_baselines(
     return out
 
 
-def promotion_metrics(results: dict[str, dict[str, dict]], cfg: dict) -> tuple[str, dict]:
+def promotion_metrics(results: dict[str, dict[str, dict]], cfg: RunConfig) -> tuple[str, dict]:
     """The set promotion compares models on: registry.promote_on when present, else the test split."""
-    name = cfg["registry"].get("promote_on") or TEST
+    name = cfg.registry.promote_on or TEST
     name = name if name in results else TEST
     return name, results[name][OURS]
 
 
 def store_and_promote(
-    tagger: Tagger, cfg: dict, run: dict, results: dict, run_dir: Path, force: bool
+    tagger: Tagger, cfg: RunConfig, run: dict, results: dict, run_dir: Path, force: bool
 ) -> tuple[str, bool, str]:
-    registry = Registry(cfg["registry"]["name"])
+    registry = Registry(cfg.registry.name)
     keys = ("topics_macro_f1", "topics_micro_f1", "framing_macro_f1", "framing_accuracy", "framing_ece")
     basis, chosen = promotion_metrics(results, cfg)
     metadata = {
@@ -207,7 +204,7 @@ def store_and_promote(
         if previous is None:
             basis, chosen = TEST, results[TEST][OURS]
             previous = registry.metadata(current)
-    ok, reason = should_promote(chosen, previous, cfg["registry"]["promote_tolerance"])
+    ok, reason = should_promote(chosen, previous, cfg.registry.promote_tolerance)
     reason = f"on {basis}: {reason}"
     if not ok and force:
         ok, reason = True, f"forced (--force); {reason}"
@@ -217,22 +214,24 @@ def store_and_promote(
 
 
 def run_training(
-    cfg: dict, config_name: str, runs_dir: Path, force: bool = False, schema_path=None
+    cfg: RunConfig, config_name: str, runs_dir: Path, force: bool = False, schema_path=None
 ) -> RunResult:
-    schema = LabelSchema.load(schema_path) if schema_path else LabelSchema.load()
+    schema = LabelSchema.load(schema_path)
     data = load_data(cfg, schema)
-    tagger = fit_tagger(cfg, data, schema)
+    provenance = {
+        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "data_hash": data_hash(data.paths),
+        "config_hash": config_hash(cfg),
+        "git_commit": git_commit(),
+    }
+    tagger = fit_tagger(cfg, data, schema, provenance)
     calibrate(tagger, cfg, data)
     results = evaluate_all(tagger, cfg, data)
 
-    trained_at = time.strftime("%Y-%m-%dT%H:%M:%S")
     run = {
         "config": config_name,
-        "config_hash": config_hash(cfg),
-        "data_hash": data_hash(data.paths),
-        "git_commit": git_commit(),
-        "seed": cfg["train"]["seed"],
-        "trained_at": trained_at,
+        **provenance,
+        "seed": cfg.train.seed,
         "split_sizes": {k: len(v) for k, v in data.splits.items()},
         "eval_sets": {k: len(v) for k, v in data.eval_sets.items()},
         "temperature": round(tagger.temperature, 4),
@@ -241,11 +240,10 @@ def run_training(
         "wall_seconds": round(time.time() - data.started, 1),
         "phase_seconds": data.phases,  # saving comes after
     }
-    tagger.info = {k: run[k] for k in ("trained_at", "data_hash", "config_hash", "git_commit")}
-    run_dir = runs_dir / trained_at.replace(":", "")
+    run_dir = runs_dir / provenance["trained_at"].replace(":", "")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(dump(cfg))
-    run["model"] = Registry(cfg["registry"]["name"]).new_tag()
+    run["model"] = Registry(cfg.registry.name).new_tag()
     write_report(run_dir, "Training run", results, schema, run)
     tag, promoted, reason = store_and_promote(tagger, cfg, run, results, run_dir, force)
     for name, per_model in results.items():

@@ -5,13 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")  # files only, no display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from tagger.schema import LabelSchema  # noqa: E402
+from tagger.data.schema import LabelSchema
 
 HEADLINE = ("topics_micro_f1", "topics_macro_f1", "framing_accuracy", "framing_macro_f1", "framing_ece")
 
@@ -113,7 +109,18 @@ def _run_lines(run: dict) -> str:
     return "\n".join(f"- {k}: `{run[k]}`" for k in keys if k in run)
 
 
+def _pyplot():
+    """matplotlib drawing to files only (no display), chosen when a plot is drawn, not on import."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _plot_confusion(m: dict, schema: LabelSchema, path: Path, set_name: str) -> None:
+    plt = _pyplot()
     cm = np.array(m["framing_confusion"])
     fig, ax = plt.subplots(figsize=(4.5, 4))
     ax.imshow(cm, cmap="Blues")
@@ -130,6 +137,7 @@ def _plot_confusion(m: dict, schema: LabelSchema, path: Path, set_name: str) -> 
 
 
 def _plot_reliability(m: dict, path: Path, set_name: str) -> None:
+    plt = _pyplot()
     bins = m["reliability"]
     fig, ax = plt.subplots(figsize=(4, 4))
     ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect")
@@ -144,6 +152,7 @@ def _plot_reliability(m: dict, path: Path, set_name: str) -> None:
 
 
 def _plot_per_label(m: dict, path: Path, set_name: str) -> None:
+    plt = _pyplot()
     names = list(m["per_label"])
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.bar(names, [m["per_label"][n]["f1"] for n in names], color="steelblue")

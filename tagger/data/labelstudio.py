@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-from tagger.corpus import Problem, validate_record
-from tagger.schema import LabelSchema
+from tagger.data.records import Problem, validate_record
+from tagger.data.schema import LabelSchema
 
 TOPICS_CONTROL = "topics"
 FRAMING_CONTROL = "framing"

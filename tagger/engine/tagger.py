@@ -15,11 +15,12 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from tagger.encoder import encoder_from_config, load_tokenizer
-from tagger.model import ArticleTagger
-from tagger.runtime import batch_tokens, pick_device, use_bf16
-from tagger.schema import LabelSchema
-from tagger.windows import article_text, make_windows
+from tagger.data.schema import LabelSchema
+from tagger.engine.calibration import fit_framing_bias, fit_temperature, tune_thresholds
+from tagger.engine.encoder import encoder_from_config, load_tokenizer
+from tagger.engine.network import TaggerNetwork
+from tagger.engine.runtime import batch_tokens, pick_device, use_bf16
+from tagger.engine.windows import article_text, make_windows
 
 BUNDLE_FILE = "tagger.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -37,7 +38,7 @@ class Scores:
 
 @dataclass
 class Tagger:
-    model: ArticleTagger
+    model: TaggerNetwork
     tokenizer: object
     schema: LabelSchema
     max_length: int = 512
@@ -106,7 +107,7 @@ class Tagger:
 
     def _reduced_precision_copy(self, bf16: bool) -> torch.nn.Module:
         if self.int8:
-            from tagger.int8 import quantize_linears  # loads torch's compiler: only when asked for
+            from tagger.engine.int8 import quantize_linears  # loads torch's compiler: only when asked for
 
             return quantize_linears(self.model.encoder, torch.bfloat16 if bf16 else torch.float32)
         encoder = copy.deepcopy(self.model.encoder).eval()
@@ -118,6 +119,23 @@ class Tagger:
     def scores(self, texts: list[str]) -> Scores:
         t, f, w = self.logits(texts)
         return Scores(topics=sigmoid(t), framing=self.framing_probs(f), windows=w)
+
+    def calibrate(
+        self,
+        texts: list[str],
+        y_topics: np.ndarray,
+        y_framing: np.ndarray,
+        framing_bias: bool = False,
+        threshold_beta: float = 1.0,
+    ) -> None:
+        """Fit the decision rules on labelled held-out texts: a framing temperature (and optional
+        per-class offsets), and per-topic thresholds for the best F-beta."""
+        topic_logits, framing_logits, _ = self.logits(texts)
+        self.temperature = fit_temperature(framing_logits, y_framing)
+        self.framing_bias = (
+            fit_framing_bias(framing_logits / self.temperature, y_framing) if framing_bias else None
+        )
+        self.thresholds = tune_thresholds(sigmoid(topic_logits), y_topics, self.schema.topics, threshold_beta)
 
     def framing_probs(self, logits: np.ndarray) -> np.ndarray:
         bias = np.asarray(self.framing_bias if self.framing_bias is not None else 0.0)
@@ -169,7 +187,7 @@ class Tagger:
         schema = LabelSchema.from_dict(bundle["schema"])
         encoder = encoder_from_config(json.loads((path / ENCODER_CONFIG_FILE).read_text()))
         pooling = bundle.get("pooling", "mean")
-        model = ArticleTagger(encoder, len(schema.topics), len(schema.framings), pooling=pooling)
+        model = TaggerNetwork(encoder, len(schema.topics), len(schema.framings), pooling=pooling)
         model.load_state_dict(load_file(path / WEIGHTS_FILE))
         dev = pick_device(device)
         return cls(

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SCHEMA_PATH = REPO_ROOT / "labels" / "schema.yaml"
+from tagger.paths import schema_path
 
 
 @dataclass(frozen=True)
@@ -33,8 +32,9 @@ class LabelSchema:
         )
 
     @classmethod
-    def load(cls, path: str | Path = DEFAULT_SCHEMA_PATH) -> LabelSchema:
-        with open(path, encoding="utf-8") as f:
+    def load(cls, path: str | Path | None = None) -> LabelSchema:
+        """From a schema file; by default the project's labels/schema.yaml (tagger.paths)."""
+        with open(path or schema_path(), encoding="utf-8") as f:
             return cls.from_dict(yaml.safe_load(f))
 
     def to_dict(self) -> dict:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from tagger.batchio import count_rows, detect_format, merge_chunks, read_rows, write_chunk
+from tagger.scoring.files import count_rows, detect_format, merge_chunks, read_rows, write_chunk
 
 EXT = {"jsonl": ".jsonl", "csv": ".csv", "parquet": ".parquet"}
 

@@ -3,9 +3,9 @@
 import pytest
 from test_windows import tiny_tagger
 
-from tagger.classify import MAX_TEXT_CHARS, Classifier, article_error
-from tagger.evidence import split_sentences
-from tagger.language import script_warning
+from tagger.results.annotate import MAX_TEXT_CHARS, Annotator, article_error
+from tagger.results.evidence import split_sentences
+from tagger.results.language import script_warning
 
 
 @pytest.mark.parametrize(
@@ -47,7 +47,7 @@ def test_script_warning_for_bengali_urdu_hindi_but_not_english():
     assert script_warning("Pakistan and Bangladesh resumed direct trade.") is None
 
 
-def test_classifier_adds_evidence_warnings_and_model(schema):
+def test_annotator_adds_evidence_warnings_and_model(schema):
     tagger = tiny_tagger(schema)
     tagger.info = {"tag": "article-tagger:test", "trained_at": "2026-01-01T00:00:00"}
     text = (
@@ -55,7 +55,7 @@ def test_classifier_adds_evidence_warnings_and_model(schema):
         "Traders in Chattogram welcomed the new shipping line to Karachi. "
         "Officials said the foreign ministers would meet at the UN."
     )
-    [res] = Classifier(tagger).classify([{"id": "a", "text": text}])
+    [res] = Annotator(tagger).annotate([{"id": "a", "text": text}])
     assert res["model"] == {"tag": "article-tagger:test", "trained_at": "2026-01-01T00:00:00"}
     assert set(res["evidence"]) == {*res["topics"], res["framing"]}
     for items in res["evidence"].values():
@@ -63,7 +63,7 @@ def test_classifier_adds_evidence_warnings_and_model(schema):
         for ev in items:
             assert text[ev["start"] : ev["end"]] == ev["text"]
     assert res["warnings"] == []
-    [bare] = Classifier(tagger).classify([{"id": "a", "text": text}], evidence=False)
+    [bare] = Annotator(tagger).annotate([{"id": "a", "text": text}], evidence=False)
     assert bare == {k: v for k, v in res.items() if k != "evidence"}  # labels only, same labels
-    [bn] = Classifier(tagger).classify([{"text": "ঢাকা ও ইসলামাবাদের মধ্যে বাণিজ্য আলোচনা শুরু হয়েছে"}])
+    [bn] = Annotator(tagger).annotate([{"text": "ঢাকা ও ইসলামাবাদের মধ্যে বাণিজ্য আলোচনা শুরু হয়েছে"}])
     assert any("Bengali" in w for w in bn["warnings"])

@@ -7,11 +7,13 @@ import json
 import sys
 from pathlib import Path
 
-from tagger import labelstudio
-from tagger.check import format_summary, summarize
-from tagger.corpus import Problem, iter_json_lines, load_labelled
-from tagger.schema import DEFAULT_SCHEMA_PATH, REPO_ROOT, LabelSchema
-from tagger.shortcuts import shortcut_problems
+from tagger.data import labelstudio
+from tagger.data.corpus import load_labelled
+from tagger.data.corpus_check import format_corpus_summary, summarize_corpus
+from tagger.data.records import Problem, iter_json_lines
+from tagger.data.schema import LabelSchema
+from tagger.data.shortcuts import shortcut_problems
+from tagger.paths import labels_dir
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -23,8 +25,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     check.add_argument(
         "paths",
         nargs="*",
-        default=[str(REPO_ROOT / "labels")],
-        help="JSON Lines files or folders (default: labels/)",
+        default=None,
+        help="JSON Lines files or folders (default: the project's labels/)",
     )
     check.set_defaults(func=cmd_check)
 
@@ -43,7 +45,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     exp.set_defaults(func=cmd_export)
     for p in (check, imp, exp):
-        p.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA_PATH)
+        p.add_argument("--schema", type=Path, default=None, help="default: labels/schema.yaml")
 
 
 def _report(problems: list[Problem]) -> None:
@@ -53,10 +55,11 @@ def _report(problems: list[Problem]) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     schema = LabelSchema.load(args.schema)
+    args.paths = args.paths or [str(labels_dir())]
     articles, problems = load_labelled(args.paths, schema)
     if articles:
-        summary = summarize(articles, schema)
-        print(format_summary(summary, schema))
+        summary = summarize_corpus(articles, schema)
+        print(format_corpus_summary(summary, schema))
         problems += [
             Problem(", ".join(args.paths), 0, msg)
             for msg in shortcut_problems(summary.shortcuts, len(articles))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tagger.corpus import Article
-from tagger.schema import LabelSchema
+from tagger.data.records import Article
+from tagger.data.schema import LabelSchema
 
 SHORTCUT_BOUND = 0.45  # a probe above this means the corpus gives framing away
 MIN_ARTICLES = 200  # below this, cross-validation figures are noise and are not enforced

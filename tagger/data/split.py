@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from tagger.corpus import Article
-from tagger.schema import LabelSchema
+from tagger.data.records import Article
+from tagger.data.schema import LabelSchema
 
 SPLITS = ("train", "validation", "test")
 DEFAULT_FRACTIONS = (0.7, 0.15, 0.15)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import bentoml
 
-from tagger.predictor import Tagger
+from tagger.engine.tagger import Tagger
 
 PROMOTION_KEYS = ("topics_macro_f1", "framing_macro_f1")
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tagger.windows import budget_batches, pad
+from tagger.engine.windows import budget_batches, pad
 
 
-class ArticleTagger(nn.Module):
+class TaggerNetwork(nn.Module):
     POOLINGS = ("mean", "mean_max")
 
     def __init__(

@@ -5,10 +5,10 @@ Plain code, used by the BentoML service; request validation lives here too so it
 
 from __future__ import annotations
 
-from tagger.evidence import pick_evidence, split_sentences
-from tagger.language import script_warning
-from tagger.predictor import Tagger
-from tagger.windows import article_text
+from tagger.engine.tagger import Tagger
+from tagger.engine.windows import article_text
+from tagger.results.evidence import pick_evidence, split_sentences
+from tagger.results.language import script_warning
 
 MAX_TEXT_CHARS = 100_000
 MAX_BATCH_ITEMS = 64
@@ -35,8 +35,9 @@ def article_error(obj: object) -> str | None:
     return None
 
 
-class Classifier:
-    """classify(articles) -> results; articles must already pass `article_error`."""
+class Annotator:
+    """annotate(articles) -> results: labels, scores, evidence, warnings, model; articles must
+    already pass `article_error`."""
 
     def __init__(self, tagger: Tagger, evidence_per_label: int = 2):
         self.tagger = tagger
@@ -46,7 +47,7 @@ class Classifier:
     def model_info(self) -> dict:
         return {"tag": self.tagger.info.get("tag"), "trained_at": self.tagger.info.get("trained_at")}
 
-    def classify(self, articles: list[dict], evidence: bool = True) -> list[dict]:
+    def annotate(self, articles: list[dict], evidence: bool = True) -> list[dict]:
         """evidence=False skips scoring every sentence on its own: about half the work of a call."""
         if not articles:
             return []

@@ -7,9 +7,7 @@ import ipaddress
 import os
 import sys
 
-from tagger.schema import REPO_ROOT
-
-SERVICE = "service.service:ArticleTagger"
+SERVICE = "service.service:TaggerService"
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -21,22 +19,21 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from tagger.registry import Registry  # heavy (bentoml, torch): only for this command
+    from tagger.engine.registry import Registry  # heavy (bentoml, torch): only for this command
 
     if Registry().promoted() is None and not os.environ.get("TAGGER_MODEL"):
         print(f"No promoted article-tagger model yet: training one with the '{args.config}' config first.")
-        from training.cli import RUNS_DIR
+        from tagger.paths import runs_dir
         from training.config import load_config
         from training.pipeline import run_training
 
-        result = run_training(load_config(args.config), args.config, RUNS_DIR)
+        result = run_training(load_config(args.config), args.config, runs_dir())
         print(f"trained {result.tag}; report: {result.run_dir / 'report.md'}")
     if not _is_loopback(args.host) and not os.environ.get("TAGGER_API_TOKEN"):
         print(
             f"warning: serving on {args.host} without auth; set TAGGER_API_TOKEN to require a bearer token",
             file=sys.stderr,
         )
-    os.chdir(REPO_ROOT)
     cmd = [sys.executable, "-m", "bentoml", "serve", SERVICE, "--host", args.host, "--port", str(args.port)]
     os.execv(sys.executable, cmd)
     return 0  # not reached

@@ -2,7 +2,7 @@
 with mapInPandas. Reads Parquet or JSON Lines from any path Spark can read; writes Parquet.
 
 spark-submit entry point (see README):
-    spark-submit --py-files tagger.zip tagger/spark_score.py INPUT OUTPUT --model-dir DIR --tag TAG
+    spark-submit --py-files tagger.zip tagger/scoring/spark.py INPUT OUTPUT --model-dir DIR --tag TAG
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ def _executor_tagger(model_name: str):
     if _TAGGER is None:
         from pyspark import SparkFiles
 
-        from tagger.predictor import Tagger
-        from tagger.runtime import configure_threads
+        from tagger.engine.runtime import configure_threads
+        from tagger.engine.tagger import Tagger
 
         configure_threads()
         _TAGGER = Tagger.load(SparkFiles.get(model_name))
@@ -43,7 +43,7 @@ def make_scorer(model_name: str, model_tag: str, batch_rows: int = 64):
     def score_partition(frames):
         import pandas as pd
 
-        from tagger.scoring import prediction_columns, row_error
+        from tagger.scoring.job import prediction_columns, row_error
 
         tagger = _executor_tagger(model_name)
         for pdf in frames:
@@ -72,8 +72,8 @@ def score_with_spark(
 ) -> int:
     from pyspark.sql import SparkSession
 
-    from tagger.predictor import BUNDLE_FILE
-    from tagger.schema import LabelSchema
+    from tagger.data.schema import LabelSchema
+    from tagger.engine.tagger import BUNDLE_FILE
 
     # Local mode: executors run this interpreter (and see this environment's packages).
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

@@ -17,9 +17,14 @@ SPLIT_ZIP_MODELS = {
         "eb8d12eec2a0b6d694094f5085192a5eae2f244f90b90d8a11015498c8e9c0da",
     ),
 }
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub
-hf_logging.disable_progress_bar()
-hf_logging.set_verbosity_error()  # the MiniLM checkpoint's unused pooler is expected, not news
+
+
+def offline() -> None:
+    """Never reach for a model hub, and keep transformers quiet about expected things (the
+    MiniLM checkpoint's unused pooler). Called before loading, not on import."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
 
 
 def pretrained_dir(name_or_path: str) -> Path:
@@ -29,7 +34,7 @@ def pretrained_dir(name_or_path: str) -> Path:
     if path.is_dir():
         return path
     if name_or_path in SPLIT_ZIP_MODELS:
-        from tagger.split_zip import unpacked_model  # unzips once into the cache folder
+        from tagger.engine.split_zip import unpacked_model  # unzips once into the cache folder
 
         return unpacked_model(name_or_path, SPLIT_ZIP_MODELS[name_or_path])
     try:
@@ -43,6 +48,7 @@ def pretrained_dir(name_or_path: str) -> Path:
 
 
 def load_tokenizer(path: str | Path) -> PreTrainedTokenizerFast:
+    offline()
     tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True, use_fast=True)
     if not tok.is_fast:
         raise TypeError(f"{path}: a fast tokenizer is required (windows need offsets and overflow)")
@@ -51,6 +57,7 @@ def load_tokenizer(path: str | Path) -> PreTrainedTokenizerFast:
 
 def build_encoder(pretrained: str | None, random_init: dict | None):
     """(encoder, tokenizer): pretrained weights, or a small random BERT sharing the MiniLM vocabulary."""
+    offline()
     tokenizer = load_tokenizer(pretrained_dir(pretrained or DEFAULT_ENCODER_PACKAGE))
     if random_init:
         config = BertConfig(vocab_size=tokenizer.vocab_size, **random_init)
@@ -67,6 +74,7 @@ def build_encoder(pretrained: str | None, random_init: dict | None):
 
 def encoder_from_config(config_dict: dict):
     """An untrained encoder of a stored model's architecture (BERT for MiniLM, MPNet, ...)."""
+    offline()
     config = AutoConfig.for_model(**config_dict)
     try:
         return AutoModel.from_config(config, attn_implementation="sdpa", add_pooling_layer=False)

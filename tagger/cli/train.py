@@ -8,10 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from tagger.corpus import LabelFileError
-from tagger.schema import REPO_ROOT
-
-RUNS_DIR = REPO_ROOT / "runs"
+from tagger.data.corpus import LabelFileError
+from tagger.paths import runs_dir
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -28,7 +26,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="override one config key, e.g. --set train.epochs=3 (repeatable)",
     )
     train.add_argument("--force", action="store_true", help="promote even if worse than the promoted model")
-    train.add_argument("--runs-dir", type=Path, default=RUNS_DIR)
+    train.add_argument("--runs-dir", type=Path, default=None, help="default: runs/ in the project folder")
     train.set_defaults(func=cmd_train)
 
     ev = sub.add_parser("evaluate", help="score a stored model on labelled files, with the same report")
@@ -59,7 +57,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     try:
         cfg = load_config(args.config, args.overrides)
-        result = run_training(cfg, str(args.config), args.runs_dir, force=args.force)
+        result = run_training(cfg, str(args.config), args.runs_dir or runs_dir(), force=args.force)
     except (LabelFileError, ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -72,7 +70,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """The stored model on the given files and on the run config's named evaluation sets (real
     news), beside the baselines' figures on those sets from the model's own training run."""
-    from tagger.registry import Registry
+    from tagger.engine.registry import Registry
     from training.config import load_config
     from training.data import load_articles
     from training.pipeline import evaluate_tagger, load_eval_sets
@@ -95,7 +93,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         for baseline, metrics in trained.get(name, {}).items():
             if baseline != "fine-tuned" and metrics["n"] == len(articles):
                 results[name][f"{baseline} (from training)"] = metrics
-    out = args.output or RUNS_DIR / f"eval-{time.strftime('%Y-%m-%dT%H%M%S')}"
+    out = args.output or runs_dir() / f"eval-{time.strftime('%Y-%m-%dT%H%M%S')}"
     run = {"model": tag, "data": ", ".join(sets)}
     report = write_report(out, f"Evaluation of {tag}", results, tagger.schema, run)
     for name, per_model in results.items():
@@ -111,7 +109,7 @@ def training_metrics(model_dir: Path) -> dict:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from tagger.registry import Registry
+    from tagger.engine.registry import Registry
 
     registry = Registry(args.name)
     if args.promote:

@@ -28,7 +28,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from tagger.registry import Registry  # heavy (bentoml, torch): only for this command
+    from tagger.engine.registry import Registry  # heavy (bentoml, torch): only for this command
 
     registry = Registry()
     try:
@@ -44,7 +44,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         if args.int8:
             print("error: --int8 is for --engine local", file=sys.stderr)
             return 2
-        from tagger.spark_score import score_with_spark
+        from tagger.scoring.spark import score_with_spark
 
         n = score_with_spark(args.input, args.output, model_dir, tag, master=args.master)
         print(f"scored {n} rows with Spark into {args.output}")
@@ -53,8 +53,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def _score_local(src: Path, out: Path, tag: str, registry, args) -> int:
-    from tagger.score_summary import format_summary, plot_summary, summarize
-    from tagger.scoring import OutputExists, ScoreJob, iter_output
+    from tagger.scoring.job import OutputExists, ScoreJob, iter_output
+    from tagger.scoring.summary import format_score_summary, plot_score_summary, summarize_scores
 
     if not src.exists():
         print(f"error: {src}: no such file", file=sys.stderr)
@@ -65,10 +65,10 @@ def _score_local(src: Path, out: Path, tag: str, registry, args) -> int:
     except (OutputExists, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    summary = summarize(iter_output(out))
+    summary = summarize_scores(iter_output(out))
     chart = out.with_name(out.name + ".summary.png")
-    plot_summary(summary, tagger.schema, chart)
-    print(format_summary(summary, tagger.schema))
+    plot_score_summary(summary, tagger.schema, chart)
+    print(format_score_summary(summary, tagger.schema))
     if result.resumed_rows:
         print(f"\nresumed: the first {result.resumed_rows} input rows were already committed")
     print(f"\nwrote {out} and the chart {chart}")

@@ -6,10 +6,10 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 
-from tagger.corpus import Article
-from tagger.dedup import DEFAULT_THRESHOLD, near_duplicates
-from tagger.schema import LabelSchema
-from tagger.shortcuts import MIN_ARTICLES, SHORTCUT_BOUND, shortcut_scores
+from tagger.data.dedup import DEFAULT_THRESHOLD, near_duplicates
+from tagger.data.records import Article
+from tagger.data.schema import LabelSchema
+from tagger.data.shortcuts import MIN_ARTICLES, SHORTCUT_BOUND, shortcut_scores
 
 LONG_WORDS = 600  # roughly one 512-token window
 
@@ -37,7 +37,7 @@ class CorpusSummary:
         return sum(n > LONG_WORDS for n in self.lengths) / max(1, self.n)
 
 
-def summarize(
+def summarize_corpus(
     articles: list[Article], schema: LabelSchema, dup_threshold: float = DEFAULT_THRESHOLD
 ) -> CorpusSummary:
     labels = Counter(t for a in articles for t in a.topics) + Counter(a.framing for a in articles)
@@ -63,7 +63,7 @@ def _table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def format_summary(s: CorpusSummary, schema: LabelSchema) -> str:
+def format_corpus_summary(s: CorpusSummary, schema: LabelSchema) -> str:
     pct = lambda k: f"{100 * k / max(1, s.n):.1f}%"  # noqa: E731
     parts = [f"{s.n} articles"]
     parts.append(

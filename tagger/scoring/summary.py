@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tagger.schema import LabelSchema
+from tagger.data.schema import LabelSchema
 
 OUTLET_FIELDS = ("outlet", "outlet_name", "source", "outlet_country")
 
@@ -34,7 +34,7 @@ class ScoreSummary:
             self.by_month[date[:7]][row["framing"]] += 1
 
 
-def summarize(rows: Iterable[dict]) -> ScoreSummary:
+def summarize_scores(rows: Iterable[dict]) -> ScoreSummary:
     s = ScoreSummary()
     for row in rows:
         s.add(row)
@@ -52,7 +52,7 @@ def _share_table(title: str, groups: dict[str, Counter], framings: tuple[str, ..
     return "\n".join(lines)
 
 
-def format_summary(s: ScoreSummary, schema: LabelSchema) -> str:
+def format_score_summary(s: ScoreSummary, schema: LabelSchema) -> str:
     parts = [
         f"{s.n} articles scored",
         "\n".join(f"  {label:<15}{s.labels[label]:>8}" for label in (*schema.topics, *schema.framings)),
@@ -64,7 +64,7 @@ def format_summary(s: ScoreSummary, schema: LabelSchema) -> str:
     return "\n\n".join(parts)
 
 
-def plot_summary(s: ScoreSummary, schema: LabelSchema, path: Path) -> None:
+def plot_score_summary(s: ScoreSummary, schema: LabelSchema, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

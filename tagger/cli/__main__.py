@@ -1,0 +1,5 @@
+import sys
+
+from tagger.cli.main import main
+
+sys.exit(main())
