@@ -3,34 +3,51 @@ model runs in `TaggerWorker` (service/worker.py), which batches concurrent calls
 
 from __future__ import annotations
 
+import re
+from http import HTTPStatus
 from typing import Any
 
 import bentoml
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool
 
 from service.auth import BearerAuth
+from service.contract import ApiError, ContractMiddleware
 from service.metrics import record
 from service.retry import retry_on_reset
 from service.worker import TaggerWorker
-from tagger.results.annotate import MAX_BATCH_ITEMS, MAX_TEXT_CHARS, article_error
+from tagger.results.annotate import MAX_BATCH_ITEMS, MAX_SYNC_CHARS, MAX_TEXT_CHARS, article_error
 
 EVIDENCE_HELP = "Also return the sentences that support each label (false: labels only, about 2x faster)"
+JOB_CHUNK = 8  # articles a job sends to the model at a time: short calls get their turn in between
+NON_BLANK = r"\S"
 
 
 class ArticleIn(bentoml.IODescriptor):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(
-        max_length=MAX_TEXT_CHARS, description="Article body (English; other scripts get a warning)"
+        min_length=1,
+        max_length=MAX_TEXT_CHARS,
+        pattern=NON_BLANK,
+        description="Article body, not blank (English; other scripts get a warning)",
     )
-    title: str | None = Field(default=None, description="Headline, scored with the text")
-    id: str | None = Field(default=None, description="Your id, echoed back")
-    evidence: bool = Field(default=True, description=EVIDENCE_HELP)
+    title: str | None = Field(default=None, max_length=2_000, description="Headline, scored with the text")
+    id: str | None = Field(default=None, max_length=500, description="Your id, echoed back")
+    evidence: StrictBool = Field(default=True, description=EVIDENCE_HELP)
 
 
 class BatchIn(bentoml.IODescriptor):
     model_config = ConfigDict(extra="forbid")
-    articles: list[Any] = Field(max_length=MAX_BATCH_ITEMS, description=f"Up to {MAX_BATCH_ITEMS} articles")
-    evidence: bool = Field(default=True, description=EVIDENCE_HELP)
+    articles: list[Any] = Field(
+        min_length=1,
+        max_length=MAX_BATCH_ITEMS,
+        description=(
+            f"1 to {MAX_BATCH_ITEMS} articles, each an object like /classify's body ({{text, title?, id?}}). "
+            "Each item is checked on its own: a bad one gets {index, id, field, error} in its place in the "
+            f"results. /classify_batch takes at most {MAX_SYNC_CHARS:,} characters of text in all "
+            "(413 above that: use /submit)."
+        ),
+    )
+    evidence: StrictBool = Field(default=True, description=EVIDENCE_HELP)
 
 
 @bentoml.service(name="article-tagger", traffic={"timeout": 300})
@@ -44,36 +61,62 @@ class TaggerService:
         """Topics, framing, calibrated scores and evidence for one article."""
         article = {"text": text, "title": title, "id": id}
         if err := article_error(article):
-            raise bentoml.exceptions.InvalidArgument(err)
+            raise ApiError(err, field=field_of(err))
         [result] = await retry_on_reset(self._predict(evidence), [article])
         record([article], [result])
         return result
 
     @bentoml.api(input_spec=BatchIn)
     async def classify_batch(self, articles: list[Any], evidence: bool = True) -> list[dict]:
-        """Results in input order; an invalid item gets {"index", "error"} in its place."""
-        return await self._batch(articles, evidence)
+        """Results in input order; an invalid item gets {"index", "id", "field", "error"} in its place."""
+        chars = sum(
+            len(a["text"]) for a in articles if isinstance(a, dict) and isinstance(a.get("text"), str)
+        )
+        if chars > MAX_SYNC_CHARS:
+            raise ApiError(
+                f"{chars:,} characters of text in one call, over the limit of {MAX_SYNC_CHARS:,}: "
+                "send it to /submit/submit (an async job) instead",
+                field="articles",
+                status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            )
+        return await self._batch(articles, evidence, chunk=MAX_BATCH_ITEMS)
 
     @bentoml.task(input_spec=BatchIn)
     async def submit(self, articles: list[Any], evidence: bool = True) -> list[dict]:
-        """Async job: returns a task id at once; poll GET /submit/status?task_id=, fetch GET /submit/get?task_id=."""
-        return await self._batch(articles, evidence)
+        """Async job, checked like /classify_batch: returns a task id at once; poll
+        GET /submit/status?task_id=, fetch GET /submit/get?task_id=."""
+        return await self._batch(articles, evidence, chunk=JOB_CHUNK)
 
     def _predict(self, evidence: bool):
         return self.model.to_async.predict if evidence else self.model.to_async.predict_labels
 
-    async def _batch(self, articles: list[Any], evidence: bool) -> list[dict]:
+    async def _batch(self, articles: list[Any], evidence: bool, chunk: int) -> list[dict]:
         errors = {i: err for i, a in enumerate(articles) if (err := article_error(a))}
         valid = [a for i, a in enumerate(articles) if i not in errors]
-        scored = iter(await retry_on_reset(self._predict(evidence), valid) if valid else [])
+        done: list[dict] = []
+        for start in range(0, len(valid), chunk):  # a long job yields to other callers between chunks
+            done += await retry_on_reset(self._predict(evidence), valid[start : start + chunk])
+        scored = iter(done)
         results = [
-            {"index": i, "id": a.get("id") if isinstance(a, dict) else None, "error": errors[i]}
+            {
+                "index": i,
+                "id": a.get("id") if isinstance(a, dict) else None,
+                "field": field_of(errors[i]),
+                "error": errors[i],
+            }
             if i in errors
             else next(scored)
             for i, a in enumerate(articles)
         ]
-        record(valid, [r for r in results if "error" not in r])
+        record(valid, done)
         return results
 
 
+def field_of(message: str) -> str | None:
+    """The field an article problem names ("field 'text': ..."), if any."""
+    found = re.match(r"(?:field|unknown field\(s\)) '(\w+)'", message)
+    return found.group(1) if found else None
+
+
 TaggerService.add_asgi_middleware(BearerAuth)
+TaggerService.add_asgi_middleware(ContractMiddleware, validators={"/submit/submit": BatchIn})

@@ -73,7 +73,7 @@ class Server:
                 str(self.port),
             ],
             cwd=REPO,
-            env={**os.environ, **(env or {})},
+            env={**os.environ, "BENTOML_RESULT_STORE": self.log.name + ".tasks.db", **(env or {})},
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

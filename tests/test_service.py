@@ -71,7 +71,12 @@ def test_batch_keeps_order_and_reports_bad_items_in_place(server):
     status, res = call(server.port, "/classify_batch", {"articles": items})
     assert status == 200, res
     assert [r.get("id") for r in res] == ["d1", "bad1", "t1", None, None, None, "n1"]
-    assert res[1] == {"index": 1, "id": "bad1", "error": "field 'text': empty or only whitespace"}
+    assert res[1] == {
+        "index": 1,
+        "id": "bad1",
+        "field": "text",
+        "error": "field 'text': empty or only whitespace",
+    }
     assert (
         "field 'text': expected a string" in res[3]["error"] and "unknown field(s) 'foo'" in res[4]["error"]
     )

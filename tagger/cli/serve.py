@@ -8,6 +8,7 @@ import os
 import sys
 
 SERVICE = "service.service:TaggerService"
+RESULT_STORE_ENV = "BENTOML_RESULT_STORE"  # where BentoML keeps async task results
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -34,9 +35,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"warning: serving on {args.host} without auth; set TAGGER_API_TOKEN to require a bearer token",
             file=sys.stderr,
         )
+    os.environ.setdefault(RESULT_STORE_ENV, str(task_store(args.host, args.port)))
     cmd = [sys.executable, "-m", "bentoml", "serve", SERVICE, "--host", args.host, "--port", str(args.port)]
     os.execv(sys.executable, cmd)
     return 0  # not reached
+
+
+def task_store(host: str, port: int):
+    """One async-task database per address: two servers on one machine sharing BentoML's default
+    file reset each other's tasks at start."""
+    from tagger.engine.registry import bentoml_home
+
+    return bentoml_home() / f"task_result-{host}-{port}.db"
 
 
 def _is_loopback(host: str) -> bool:

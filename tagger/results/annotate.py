@@ -12,6 +12,7 @@ from tagger.results.language import script_warning
 
 MAX_TEXT_CHARS = 100_000
 MAX_BATCH_ITEMS = 64
+MAX_SYNC_CHARS = 200_000  # text per synchronous call: more goes to an async job, so no caller holds the model
 ARTICLE_FIELDS = {"text": str, "title": str, "id": str}
 SHORT_WORDS = 25
 

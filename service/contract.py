@@ -1,0 +1,261 @@
+"""The API contract as clients see it: one error shape for every 4xx on every route, Retry-After
+on 503, and the OpenAPI document (/docs.json) corrected to say what this server really does.
+
+BentoML answers its own validation errors as `{"error", "detail": [pydantic errors]}` and ours as
+a one-item list; an ASGI middleware rewrites both into `{"error", "field"?, "index"?}`.
+"""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+
+from bentoml.exceptions import BentoMLException
+from pydantic import BaseModel, ValidationError
+
+RETRY_AFTER_SECONDS = 2
+ERROR_SCHEMA = {
+    "type": "object",
+    "title": "Error",
+    "description": "Every 4xx answer: what is wrong, and where (`field`; `index` for a batch item).",
+    "required": ["error"],
+    "properties": {
+        "error": {"type": "string", "description": "What is wrong, in words"},
+        "field": {"type": "string", "description": "The request field it concerns, e.g. 'text'"},
+        "index": {"type": "integer", "description": "Position of the batch item it concerns"},
+    },
+    "additionalProperties": False,
+}
+FRIENDLIER = {  # pydantic's wording, where it is obscure for our fields
+    "string_pattern_mismatch": "empty or only whitespace",
+    "string_too_short": "empty",
+}
+TASK_STATES = ["pending", "in_progress", "completed", "failed", "canceled"]  # what BentoML reports
+UNSUPPORTED_ROUTES = {"/submit/cancel"}  # BentoML advertises it; tasks here cannot be cancelled
+
+
+class ApiError(BentoMLException):
+    """An error with a field (and batch index) that the middleware turns into the error shape."""
+
+    def __init__(
+        self,
+        message: str,
+        field: str | None = None,
+        index: int | None = None,
+        status: HTTPStatus = HTTPStatus.BAD_REQUEST,
+    ):
+        super().__init__(json.dumps(error_body(message, field, index)), error_code=status)
+
+
+def error_body(message: str, field: str | None = None, index: int | None = None) -> dict:
+    body: dict = {"error": message}
+    if field is not None:
+        body["field"] = field
+    if index is not None:
+        body["index"] = index
+    return body
+
+
+def normalise_error(payload: object) -> dict:
+    """Any error body BentoML or our code produced, as the one declared error shape."""
+    if isinstance(payload, list) and payload:
+        payload = payload[0]
+    if not isinstance(payload, dict):
+        return error_body(str(payload))
+    message = payload.get("error", "")
+    if isinstance(message, str) and message.startswith("{"):
+        try:
+            return json.loads(message)  # an ApiError, already in shape
+        except json.JSONDecodeError:
+            pass
+    detail = payload.get("detail")
+    if isinstance(detail, list) and detail and isinstance(detail[0], dict):  # pydantic's errors
+        first = detail[0]
+        loc = [str(p) for p in first.get("loc", [])]
+        more = f" (and {len(detail) - 1} more)" if len(detail) > 1 else ""
+        if first.get("type") == "json_invalid":
+            return error_body(f"body is not valid JSON: {first.get('msg', '')}")
+        field = ".".join(loc) or None
+        where = f"field '{field}': " if field else ""
+        msg = FRIENDLIER.get(first.get("type", ""), first.get("msg", "invalid value"))
+        return error_body(f"{where}{msg}{more}", field)
+    return error_body(str(message or payload))
+
+
+def patch_openapi(doc: dict) -> dict:
+    """Make the generated document match behaviour: our error shape on every 4xx, the 413 and 503
+    answers, the task states BentoML really reports, and no route that cannot work here."""
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = ERROR_SCHEMA
+    for name in ("InvalidArgument", "NotFound"):
+        schemas.pop(name, None)
+    status = schemas.get("TaskStatusResponse")
+    if status:
+        status["properties"]["status"]["enum"] = TASK_STATES
+        status["required"] = ["task_id", "status"]  # submit and retry answer without timestamps
+    for path in UNSUPPORTED_ROUTES:
+        doc.get("paths", {}).pop(path, None)
+    ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, ops in doc.get("paths", {}).items():
+        for op in ops.values():
+            if "requestBody" in op:
+                op["requestBody"]["required"] = True  # every body route needs its JSON object
+            responses = op.setdefault("responses", {})
+            for code in ("400", "404"):
+                if code in responses:
+                    responses[code]["content"] = ref
+            if path.startswith(("/classify", "/submit")):
+                responses["503"] = {
+                    "description": f"Busy: try again after the Retry-After header's seconds ({RETRY_AFTER_SECONDS})",
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                    "content": ref,
+                }
+            if path == "/classify_batch":
+                responses["413"] = {"description": "Too much text for one call: use /submit", "content": ref}
+    return doc
+
+
+class ContractMiddleware:
+    """ASGI middleware: rewrites 4xx/503 bodies into the error shape (adding Retry-After to 503s)
+    and patches /docs.json on its way out. Other responses pass through untouched."""
+
+    def __init__(self, app, validators: dict[str, type[BaseModel]] | None = None):
+        self.app = app
+        self.validators = validators or {}  # path -> body model, for routes BentoML does not check
+        self.allowed: dict[str, str] | None = None  # path -> "GET, POST", read from the document
+        self.body_types: dict[str, set[str]] = {}  # path -> media types its body is declared in
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        is_doc = scope["path"] == "/docs.json"
+        if scope["path"] in UNSUPPORTED_ROUTES:
+            return await _send_json(send, 404, error_body(f"{scope['path']} is not supported by this server"))
+        if scope["method"] == "POST" and (problem := await self._media_type_problem(scope)):
+            return await _send_json(send, 415, error_body(problem, "Content-Type"))
+        model = self.validators.get(scope["path"])
+        if model is not None and scope["method"] == "POST":
+            body = await _read_body(receive)
+            try:
+                model.model_validate_json(body or b"null")
+            except ValidationError as e:
+                detail = e.errors(include_context=False, include_input=False)
+                return await _send_json(send, 400, normalise_error({"error": str(e), "detail": detail}))
+            receive = _replay(body, receive)
+        start: dict = {}
+        chunks: list[bytes] = []
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                start.update(message)
+                if not (is_doc or message["status"] >= 400 and message["status"] != 500):
+                    start["passthrough"] = True
+                    await send(message)
+                return
+            if start.get("passthrough"):
+                return await send(message)
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            await self._finish(send, start, b"".join(chunks), is_doc, scope["path"])
+
+        return await self.app(scope, receive, capture)
+
+    async def _finish(self, send, start: dict, body: bytes, is_doc: bool, path: str) -> None:
+        status = start["status"]
+        try:
+            payload = json.loads(body) if body else None
+        except ValueError:
+            payload = body.decode("utf-8", "replace")
+        if is_doc and status == 200 and isinstance(payload, dict):
+            return await _send_json(send, status, patch_openapi(payload))
+        extra = []
+        if status == 503:
+            extra.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
+        if status == 405:  # RFC 9110: say which methods the route takes
+            extra.append((b"allow", (await self._allowed(path)).encode()))
+        await _send_json(send, status, normalise_error(payload), extra)
+
+    async def _allowed(self, path: str) -> str:
+        await self._read_document()
+        return self.allowed.get(path, "GET")
+
+    async def _media_type_problem(self, scope) -> str | None:
+        """A POST whose Content-Type is not one its route declares: answered 415, not parsed."""
+        await self._read_document()
+        declared = self.body_types.get(scope["path"])
+        if not declared:
+            return None
+        header = dict(scope.get("headers", [])).get(b"content-type", b"application/json").decode("latin-1")
+        media = header.split(";")[0].strip().lower()
+        if media in declared:
+            return None
+        return f"Content-Type '{header}' is not accepted here; send {' or '.join(sorted(declared))}"
+
+    async def _read_document(self) -> None:
+        if self.allowed is not None:
+            return
+        doc = patch_openapi(json.loads(await _get(self.app, "/docs.json")))
+        self.allowed = {p: ", ".join(sorted(m.upper() for m in ops)) for p, ops in doc["paths"].items()}
+        for p, ops in doc["paths"].items():
+            body = ops.get("post", {}).get("requestBody", {}).get("content", {})
+            if body:
+                self.body_types[p] = set(body)
+
+
+async def _get(app, path: str) -> bytes:
+    """GET a path from the wrapped app itself (no network): the generated document."""
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [],
+        "scheme": "http",
+        "server": ("127.0.0.1", 0),
+        "client": ("127.0.0.1", 0),
+        "http_version": "1.1",
+        "root_path": "",
+    }
+    chunks: list[bytes] = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        if message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return b"".join(chunks)
+
+
+async def _read_body(receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive):
+    """The already-read body once, then the client's own channel (for its disconnect)."""
+    sent = False
+
+    async def replayed():
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed
+
+
+async def _send_json(send, status: int, payload: object, extra_headers: list | None = None) -> None:
+    body = json.dumps(payload).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers + (extra_headers or [])})
+    await send({"type": "http.response.body", "body": body})

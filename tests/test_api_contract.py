@@ -1,0 +1,120 @@
+"""The API as documented: the live server fuzzed from its own OpenAPI document, one error shape on
+every route, bounded work per call and fairness between callers."""
+
+import concurrent.futures as cf
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from servers import ARTICLES, Server, call
+
+from service.contract import ContractMiddleware, normalise_error
+from tagger.results.annotate import MAX_BATCH_ITEMS, MAX_SYNC_CHARS
+
+pytestmark = pytest.mark.slow
+FUZZ_SEED, FUZZ_EXAMPLES = 1, 25
+
+
+@pytest.fixture(scope="module")
+def server(promoted_tiny):
+    s = Server("service.service:TaggerService")
+    yield s
+    s.stop()
+
+
+def test_schemathesis_finds_nothing_on_any_route(server):
+    """Coverage, fuzzing and stateful phases, every check, a fixed seed and a bounded budget: a
+    route that drifts from its document fails here."""
+    res = subprocess.run(
+        [sys.executable, "-m", "schemathesis.cli", "run", f"http://127.0.0.1:{server.port}/docs.json",
+         "--checks", "all", "--phases", "examples,coverage,fuzzing,stateful", "--seed", str(FUZZ_SEED),
+         "--max-examples", str(FUZZ_EXAMPLES), "--request-timeout", "120", "--no-color"],
+        capture_output=True, text=True, timeout=1200,
+    )  # fmt: skip
+    assert res.returncode == 0 and "No issues found" in res.stdout, res.stdout[-6000:]
+
+
+def error_of(status, body):
+    assert 400 <= status < 500, (status, body)
+    payload = json.loads(body)
+    assert isinstance(payload, dict) and set(payload) <= {"error", "field", "index"}, payload
+    return payload
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/classify", {"text": "  "}, "text"),  # single
+        ("/classify", {"text": "ok", "evidence": "yes"}, "evidence"),  # a string is not a boolean
+        ("/classify_batch", {"articles": []}, "articles"),  # batch
+        ("/classify_batch", {"articles": ARTICLES, "colour": "red"}, "colour"),
+        ("/submit/submit", {"articles": []}, "articles"),  # job: checked before it is queued
+        ("/submit/submit", {"articles": ARTICLES, "evidence": "no"}, "evidence"),
+    ],
+)
+def test_every_route_kind_answers_one_error_shape(server, path, body, field):
+    assert error_of(*call(server.port, path, body))["field"] == field
+
+
+def test_too_much_text_for_a_sync_call_points_to_submit(server):
+    per = MAX_SYNC_CHARS // 3 + 1
+    body = {"articles": [{"text": "word " * (per // 5 + 1)} for _ in range(3)], "evidence": False}
+    status, raw = call(server.port, "/classify_batch", body)
+    assert status == 413 and "/submit" in error_of(status, raw)["error"]
+
+
+def test_unsupported_route_is_neither_advertised_nor_served(server):
+    _, doc = call(server.port, "/docs.json", method="GET")
+    assert "/submit/cancel" not in doc["paths"]
+    assert doc["components"]["schemas"]["Error"]["required"] == ["error"]
+    assert error_of(*call(server.port, "/submit/cancel?task_id=x", method="PUT"))
+
+
+def test_largest_allowed_batch_does_not_starve_short_calls(server):
+    """The biggest /classify_batch the document allows, and short /classify calls from other
+    clients meanwhile: every short call is answered (no 503). Timings go to benchmarks, not here."""
+    per = MAX_SYNC_CHARS // MAX_BATCH_ITEMS
+    words = " ".join(ARTICLES[i % 3]["text"] for i in range(40)).split()
+    heavy = [{"id": f"h{i}", "text": " ".join(words)[:per]} for i in range(MAX_BATCH_ITEMS)]
+    with cf.ThreadPoolExecutor(9) as pool:
+        big = pool.submit(call, server.port, "/classify_batch", {"articles": heavy, "evidence": False})
+        time.sleep(0.2)
+        short = list(pool.map(lambda i: call(server.port, "/classify", ARTICLES[i % 3]), range(24)))
+        status, res = big.result()
+    assert status == 200 and len(res) == MAX_BATCH_ITEMS
+    assert [s for s, _ in short] == [200] * 24
+
+
+def test_error_bodies_are_normalised_and_busy_answers_say_when_to_retry():
+    assert normalise_error([{"error": "field 'text': empty"}]) == {"error": "field 'text': empty"}
+    pyd = {
+        "error": "1 validation error",
+        "detail": [{"type": "bool_type", "loc": ["evidence"], "msg": "bad"}],
+    }
+    assert normalise_error(pyd) == {"error": "field 'evidence': bad", "field": "evidence"}
+
+    async def busy(scope, receive, send):
+        await send({"type": "http.response.start", "status": 503, "headers": []})
+        await send({"type": "http.response.body", "body": b'{"error": "overloaded"}'})
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    import asyncio
+
+    scope = {"type": "http", "method": "GET", "path": "/classify", "headers": []}
+    asyncio.run(ContractMiddleware(busy)(scope, None, send))
+    headers = dict(sent[0]["headers"])
+    assert sent[0]["status"] == 503 and headers[b"retry-after"] == b"2"
+    assert json.loads(sent[1]["body"]) == {"error": "overloaded"}
+
+
+def test_each_served_address_keeps_its_own_task_store():
+    from tagger.cli.serve import task_store
+
+    a, b = task_store("127.0.0.1", 3000), task_store("127.0.0.1", 3001)
+    assert a != b and a.parent == b.parent and a.name == "task_result-127.0.0.1-3000.db"
