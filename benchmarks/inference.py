@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, save, test_split_articles, texts  # noqa: E402
 
 from tagger.engine.registry import Registry  # noqa: E402
-from tagger.engine.runtime import configure_threads, cpu_has_bf16  # noqa: E402
+from tagger.engine.runtime import configure_threads, cpu_class, cpu_has_bf16, cpu_name, int8_refusal  # noqa: E402
 from tagger.engine.tagger import Tagger, sigmoid  # noqa: E402
 
 
@@ -72,6 +72,10 @@ def decisions(tagger: Tagger, topics: np.ndarray, framing: np.ndarray) -> np.nda
     return np.concatenate([topics >= th, framing.argmax(1)[:, None]], axis=1)
 
 
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
 def timed(fn, n_articles: int) -> tuple[float, object]:
     t = time.perf_counter()
     out = fn()
@@ -86,9 +90,10 @@ def main() -> None:
     configure_threads()
     rows = test_split_articles(args.limit)
     docs = texts(rows)
+    say(f"{len(docs)} articles; CPU {cpu_name()} ({cpu_class()})")
     fp32 = Registry().load(args.model, bf16=False)
     ours = Registry().load(args.model, bf16="auto")
-    int8 = Registry().load(args.model, bf16="auto", int8=True)
+    int8 = Registry().load(args.model, bf16="auto", int8=True) if int8_refusal() is None else None
     tok = ours.tokenizer
     n_tokens = [len(x) for x in tok(docs)["input_ids"]]
     short = [d for d, n in zip(docs, n_tokens) if n <= 512]
@@ -104,7 +109,9 @@ def main() -> None:
     win = ours.tokenizer(
         docs, max_length=ours.max_length, truncation=True, stride=ours.overlap, return_overflowing_tokens=True
     )["input_ids"]
+    say("ours, full mix ...")
     rate, s_ours = timed(lambda: ours.scores(docs), len(docs))
+    say(f"  {rate:.1f} articles/s")
     flops = encoder_flops(ours, [len(w) for w in win])
     elapsed = len(docs) / rate
     peak = matmul_peak_gflops(torch.bfloat16 if cpu_has_bf16() else torch.float32)
@@ -115,22 +122,33 @@ def main() -> None:
         "matmul_peak_gflops": peak,
     }
     results["ours_one_window"] = {"articles_per_s": timed(lambda: ours.scores(short), len(short))[0]}
-    t = time.perf_counter()
-    int8.scores(docs[:8])  # compiles the quantise/dequantise steps
-    compile_s = time.perf_counter() - t
-    rate8, s_int8 = timed(lambda: int8.scores(docs), len(docs))
-    results["int8_full_mix"] = {"articles_per_s": rate8, "first_call_compile_s": compile_s}
-    results["int8_one_window"] = {"articles_per_s": timed(lambda: int8.scores(short), len(short))[0]}
+    rate8, compile_s, s_int8 = 0.0, 0.0, None
+    if int8 is not None:
+        say("int8 (compiling first) ...")
+        t = time.perf_counter()
+        int8.scores(docs[:8])  # compiles the quantise/dequantise steps
+        compile_s = time.perf_counter() - t
+        rate8, s_int8 = timed(lambda: int8.scores(docs), len(docs))
+        results["int8_full_mix"] = {"articles_per_s": rate8, "first_call_compile_s": compile_s}
+        results["int8_one_window"] = {"articles_per_s": timed(lambda: int8.scores(short), len(short))[0]}
+        say(f"  {rate8:.1f} articles/s")
+    else:
+        results["int8_full_mix"] = results["int8_one_window"] = {
+            "articles_per_s": 0.0,
+            "refused": int8_refusal(),
+        }
+    say("fp32 reference ...")
     _, s_fp32 = timed(lambda: fp32.scores(docs), len(docs))
     ref = decisions(fp32, s_fp32.topics, s_fp32.framing)
     results["bf16_vs_fp32_label_agreement"] = float(
         (decisions(ours, s_ours.topics, s_ours.framing) == ref).mean()
     )
-    results["int8_vs_fp32_label_agreement"] = float(
-        (decisions(int8, s_int8.topics, s_int8.framing) == ref).mean()
+    results["int8_vs_fp32_label_agreement"] = (
+        float((decisions(int8, s_int8.topics, s_int8.framing) == ref).mean()) if int8 is not None else None
     )
 
     for name, subset in (("full_mix", docs), ("one_window", short)):
+        say(f"naive pipeline, {name} ...")
         r1, _ = timed(lambda s=subset: naive_scores(fp32, s, None), len(subset))
         r16, _ = timed(lambda s=subset: naive_scores(fp32, s, 16), len(subset))
         results[f"naive_{name}"] = {"one_at_a_time_articles_per_s": r1, "batch16_articles_per_s": r16}
@@ -139,7 +157,8 @@ def main() -> None:
     naive1_short = results["naive_one_window"]["one_at_a_time_articles_per_s"]
     table = "\n".join(
         [
-            f"# In-process inference ({results['machine']['cores']} cores, {results['machine']['when']})",
+            f"# In-process inference ({results['machine']['cpu']}, {results['machine']['cpu_class']}, "
+            f"{results['machine']['cores']} cores, {results['machine']['when']})",
             "",
             f"{len(docs)} test-split articles ({len(short)} fit one 512-token window); model {results['model']}",
             "",
@@ -161,9 +180,12 @@ def main() -> None:
             f"int8 {rate8 / naive1:.1f}x, {results['int8_one_window']['articles_per_s'] / naive1_short:.1f}x",
             f"- 4x the naive one-at-a-time rate on the full mix would take "
             f"{4 * naive1 / rate * results['ours_full_mix']['gflops']:.0f} GFLOP/s with our FLOPs per article",
-            f"- label decisions agreeing with fp32: bf16 {100 * results['bf16_vs_fp32_label_agreement']:.2f}%, "
-            f"int8 {100 * results['int8_vs_fp32_label_agreement']:.2f}%; int8's first call compiles for "
-            f"{compile_s:.0f} s",
+            f"- label decisions agreeing with fp32: bf16 {100 * results['bf16_vs_fp32_label_agreement']:.2f}%, "(
+                f"int8 {100 * results['int8_vs_fp32_label_agreement']:.2f}%; int8's first call compiles for "
+                f"{compile_s:.0f} s"
+                if int8 is not None
+                else f"int8 not run: {int8_refusal()}"
+            ),
         ]
     )
     save("inference", results, table)

@@ -2,12 +2,18 @@
 
 import numpy as np
 import pytest
+import torch
 
+from tagger.engine import runtime
 from tagger.engine.registry import Registry
-from tagger.engine.runtime import INT8_ENV, cpu_has_bf16, int8_from_env
+from tagger.engine.runtime import INT8_ENV, cpu_has_bf16, cpu_has_int8_dot, int8_from_env
 from training.config import load_config
 from training.data import load_articles
 from training.pipeline import run_training
+
+NEEDS_INT8_DOT = pytest.mark.skipif(
+    not cpu_has_int8_dot(), reason="this CPU has no int8 dot products (VNNI/AMX)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +30,7 @@ def decisions(tagger, texts):
 
 @pytest.mark.parametrize(
     ("precision", "really_runs"),
-    [({"bf16": True}, cpu_has_bf16()), ({"int8": True}, True)],
+    [({"bf16": True}, cpu_has_bf16()), pytest.param({"int8": True}, True, marks=NEEDS_INT8_DOT)],
     ids=["bf16", "int8"],
 )
 def test_reduced_precision_label_decisions_agree_with_fp32(tag, small_corpus, schema, precision, really_runs):
@@ -44,6 +50,27 @@ def test_reduced_precision_label_decisions_agree_with_fp32(tag, small_corpus, sc
 def test_int8_is_refused_off_the_cpu(tag):
     with pytest.raises(ValueError, match="CPU only"):
         Registry("t-engine").load(tag, device="meta", int8=True)
+
+
+@pytest.mark.parametrize(
+    ("flags", "cpu_class", "bf16", "int8"),
+    [
+        ({"avx2", "fma"}, "AVX2", False, False),
+        ({"avx2", "avx512f", "avx512_vnni"}, "AVX-512", False, True),
+        ({"avx2", "avx512f", "avx512_vnni", "avx512_bf16"}, "AVX-512-bf16", True, True),
+        ({"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_int8", "amx_tile"}, "AMX", True, True),
+    ],
+)
+def test_precision_is_chosen_per_cpu_class(monkeypatch, tag, flags, cpu_class, bf16, int8):
+    """A test can force the CPU class: the engine's choices follow the flags, and int8 is refused,
+    saying why and what to use instead, where the CPU has no int8 dot products."""
+    monkeypatch.setattr(runtime, "cpu_flags", lambda: frozenset(flags))
+    assert runtime.cpu_class() == cpu_class
+    assert runtime.use_bf16(torch.device("cpu"), "auto") is bf16
+    assert (runtime.int8_refusal() is None) is int8
+    if not int8:
+        with pytest.raises(ValueError, match="VNNI or AMX.*AVX2.*20x slower.*Leave int8 off"):
+            Registry("t-engine").load(tag, int8=True)
 
 
 @pytest.mark.parametrize(("value", "on"), [("1", True), ("true", True), ("0", False), ("", False)])

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tagger.engine.runtime import cpu_has_int8_dot
 from tagger.scoring.files import read_rows
 
 from conftest import REPO, run_tagger
@@ -69,6 +70,7 @@ def test_round_trip_each_format(tmp_path, rows, promoted_tiny, fmt):
     assert again.returncode == 2 and "already exists" in again.stderr  # complete output kept
 
 
+@pytest.mark.skipif(not cpu_has_int8_dot(), reason="this CPU has no int8 dot products (VNNI/AMX)")
 def test_int8_scoring_gives_the_same_labels(tmp_path, rows, promoted_tiny):
     src = tmp_path / "in.jsonl"
     write(src, rows)

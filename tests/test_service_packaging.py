@@ -10,6 +10,8 @@ import sys
 import pytest
 from servers import ARTICLES, Server, call
 
+from tagger.engine.runtime import cpu_has_int8_dot
+
 from conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -26,6 +28,7 @@ def test_auth_on_when_token_set(promoted_tiny):
         s.stop()
 
 
+@pytest.mark.skipif(not cpu_has_int8_dot(), reason="this CPU has no int8 dot products (VNNI/AMX)")
 def test_int8_service_gives_what_the_int8_engine_gives(promoted_tiny):
     from tagger.engine.registry import Registry
     from tagger.results.annotate import Annotator

@@ -59,7 +59,11 @@ def _score_local(src: Path, out: Path, tag: str, registry, args) -> int:
     if not src.exists():
         print(f"error: {src}: no such file", file=sys.stderr)
         return 2
-    tagger = registry.load(tag, int8=args.int8)
+    try:
+        tagger = registry.load(tag, int8=args.int8)
+    except ValueError as e:  # e.g. int8 asked for on a CPU without int8 dot products
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     try:
         result = ScoreJob(tagger.predict, tag, args.chunk_size).run(src, out, overwrite=args.overwrite)
     except (OutputExists, ValueError) as e:

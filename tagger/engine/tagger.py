@@ -19,7 +19,7 @@ from tagger.data.schema import LabelSchema
 from tagger.engine.calibration import fit_framing_bias, fit_temperature, tune_thresholds
 from tagger.engine.encoder import encoder_from_config, load_tokenizer
 from tagger.engine.network import TaggerNetwork
-from tagger.engine.runtime import batch_tokens, pick_device, use_bf16
+from tagger.engine.runtime import batch_tokens, int8_refusal, pick_device, use_bf16
 from tagger.engine.windows import article_text, make_windows
 
 BUNDLE_FILE = "tagger.json"
@@ -56,6 +56,8 @@ class Tagger:
     def __post_init__(self) -> None:
         if self.int8 and self.device.type != "cpu":
             raise ValueError(f"int8 scoring runs on the CPU only, not on {self.device.type}")
+        if self.int8 and (why := int8_refusal()):
+            raise ValueError(why)
 
     # ---- scoring -------------------------------------------------------------------------
     def embed(self, texts: list[str]) -> np.ndarray:
