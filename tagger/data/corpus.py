@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from tagger.data.feedback import is_feedback_log, torn_last_line
 from tagger.data.labelstudio import iter_export  # Label Studio exports: a list of tasks
 from tagger.data.records import Article, Problem, iter_json_lines, to_article, validate_record
 from tagger.data.schema import LabelSchema
@@ -34,26 +35,39 @@ def _records(path: Path) -> Iterator[tuple[int, str, dict | None, str | None]]:
 
 
 def load_labelled(paths: Iterable[str | Path], schema: LabelSchema) -> tuple[list[Article], list[Problem]]:
-    """Read every file fully; return the valid articles and all problems (never stops at the first)."""
+    """Read every file fully; return the valid articles and all problems (never stops at the first).
+
+    Ids must be unique across label files, except in feedback logs (tagger/data/feedback.py):
+    there the latest record per id wins, and it replaces the label file's article with that id.
+    """
     articles: list[Article] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}
+    corrections: dict[str, Article] = {}
     for path in label_files(paths):
         if not path.exists():
             problems.append(Problem(str(path), 0, "no such file"))
             continue
+        feedback = is_feedback_log(path)
+        torn = torn_last_line(path) if feedback else 0
         for n, prefix, obj, err in _records(path):
+            if n and n == torn and err:
+                continue  # a write cut short by a crash, never acknowledged
             source = f"{path}:{n}" if n else f"{path} {prefix.rstrip(': ')}"
             errs = [err] if err else validate_record(obj, schema)
-            if obj is not None and isinstance(obj.get("id"), str):
+            if not feedback and obj is not None and isinstance(obj.get("id"), str):
                 if obj["id"] in seen:
                     errs.append(f"duplicate id '{obj['id']}' (first at {seen[obj['id']]})")
                 else:
                     seen[obj["id"]] = source
             problems += [Problem(str(path), n, prefix + e) for e in errs]
-            if not errs:
+            if not errs and feedback:
+                corrections.pop(obj["id"], None)  # latest wins, and moves to the end
+                corrections[obj["id"]] = to_article(obj, source)
+            elif not errs:
                 articles.append(to_article(obj, source))
-    return articles, problems
+    articles = [corrections.pop(a.id, a) for a in articles]
+    return articles + list(corrections.values()), problems
 
 
 class LabelFileError(ValueError):

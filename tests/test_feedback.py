@@ -1,0 +1,90 @@
+"""The feedback log: schema-checked, durable appends; latest wins on read and in load_labelled."""
+
+import json
+
+import pytest
+
+from tagger.data.corpus import load_labelled
+from tagger.data.feedback import FeedbackLog, article_id, correction_record, read_log
+
+from conftest import REPO, run_tagger
+
+TEXT = "Pakistan's army chief received Bangladesh's principal staff officer in Rawalpindi for talks."
+ANSWER = {"topics": ["trade"], "framing": "neutral"}
+
+
+def _record(schema, topics, framing, **article):
+    art = {"id": "fb1", "title": "Army chiefs meet", "text": TEXT, **article}
+    return correction_record(art, topics, framing, "article-tagger:abc", ANSWER, schema)
+
+
+def test_record_carries_time_model_and_answer_and_valid_metadata_only(schema):
+    r = _record(
+        schema, ["defence"], "pro-alignment", outlet_country="PK", outlet_kind="Dawn", date="2025-03-01"
+    )
+    assert r["model"] == "article-tagger:abc" and r["model_answer"] == ANSWER and r["corrected_at"]
+    assert r["outlet_country"] == "PK" and r["date"] == "2025-03-01" and "outlet_kind" not in r
+    pasted = correction_record({"title": "T", "text": TEXT}, [], "neutral", None, None, schema)
+    assert pasted["id"] == article_id("T", TEXT) == article_id("T", TEXT + "")
+
+
+def test_append_refuses_what_the_schema_refuses(tmp_path, schema):
+    log = FeedbackLog(tmp_path / "feedback" / "corrections.jsonl", schema)
+    with pytest.raises(ValueError, match="framing"):
+        log.append(_record(schema, ["defence"], "hawkish"))
+    with pytest.raises(ValueError, match="topics"):
+        log.append(_record(schema, ["sports"], "neutral"))
+    assert not log.path.exists() or log.path.read_text() == ""
+
+
+def test_latest_wins_in_the_log_and_over_the_corpus(tmp_path, schema):
+    corpus = tmp_path / "corpus.jsonl"
+    base = {"id": "fb1", "title": "t", "text": TEXT, "topics": ["trade"], "framing": "neutral"}
+    other = {
+        **base,
+        "id": "other",
+        "text": "A different story about rice shipments from Karachi to Chattogram.",
+    }
+    corpus.write_text(json.dumps(base) + "\n" + json.dumps(other) + "\n")
+    log = FeedbackLog(tmp_path / "feedback" / "corrections.jsonl", schema)
+    log.append(_record(schema, ["diplomacy"], "neutral"))
+    log.append(_record(schema, ["defence"], "pro-alignment"))
+    log.append(_record(schema, [], "neutral", id="fb2"))
+    assert [r["id"] for r in read_log(log.path)] == ["fb1", "fb1", "fb2"]
+    assert [(r["id"], r["topics"]) for r in log.records()] == [("fb1", ["defence"]), ("fb2", [])]
+    articles, problems = load_labelled([corpus, log.path.parent], schema)
+    assert not problems, problems
+    by_id = {a.id: a for a in articles}
+    assert (
+        len(articles) == 3 and by_id["fb1"].topics == ["defence"] and by_id["fb1"].framing == "pro-alignment"
+    )
+    assert by_id["fb1"].meta["model_answer"] == ANSWER
+
+
+def test_duplicates_outside_feedback_logs_are_still_errors(tmp_path, schema):
+    rec = {"id": "x", "text": TEXT, "topics": [], "framing": "neutral"}
+    (tmp_path / "a.jsonl").write_text(json.dumps(rec) + "\n" + json.dumps(rec) + "\n")
+    _, problems = load_labelled([tmp_path], schema)
+    assert any("duplicate id 'x'" in str(p) for p in problems)
+
+
+def test_a_torn_last_line_is_skipped_then_repaired(tmp_path, schema):
+    log = FeedbackLog(tmp_path / "feedback" / "corrections.jsonl", schema)
+    log.append(_record(schema, ["defence"], "neutral"))
+    with open(log.path, "ab") as f:
+        f.write(b'{"id": "fb9", "text": "cut sho')  # a crash mid-write
+    articles, problems = load_labelled([log.path], schema)
+    assert not problems and [a.id for a in articles] == ["fb1"]
+    log.append(_record(schema, [], "neutral", id="fb2"))
+    lines = log.path.read_text().splitlines()
+    assert [json.loads(x)["id"] for x in lines] == ["fb1", "fb2"]
+
+
+def test_labels_check_accepts_a_feedback_log_beside_the_corpus(tmp_path, schema):
+    log = FeedbackLog(tmp_path / "labels" / "feedback" / "corrections.jsonl", schema)
+    corpus = REPO / "labels" / "corpus"
+    first = json.loads(next(iter(sorted(corpus.glob("*.jsonl")))).read_text().splitlines()[0])
+    log.append(correction_record(first, first["topics"], first["framing"], "m", ANSWER, schema))
+    log.append(correction_record(first, first["topics"], first["framing"], "m", ANSWER, schema))
+    res = run_tagger("labels", "check", str(corpus), str(log.path))
+    assert res.returncode == 0, res.stderr[-2000:]
