@@ -8,6 +8,7 @@ import os
 
 TOKEN_ENV = "TAGGER_API_TOKEN"
 OPEN_PATHS = ("/healthz", "/readyz", "/livez", "/metrics")  # probes and scraping stay open
+PAGE_PATHS = ("/", "/workbench/static/")  # the workbench page and its files: no data, it asks for the token
 
 
 class BearerAuth:
@@ -18,7 +19,7 @@ class BearerAuth:
         self.token = token if token is not None else os.environ.get(TOKEN_ENV) or None
 
     async def __call__(self, scope, receive, send):
-        if self.token is None or scope["type"] != "http" or scope["path"].startswith(OPEN_PATHS):
+        if self.token is None or scope["type"] != "http" or _open(scope["path"]):
             return await self.app(scope, receive, send)
         header = dict(scope.get("headers", [])).get(b"authorization", b"").decode("latin-1")
         if hmac.compare_digest(header, f"Bearer {self.token}"):
@@ -32,3 +33,7 @@ class BearerAuth:
             }
         )
         await send({"type": "http.response.body", "body": body.encode()})
+
+
+def _open(path: str) -> bool:
+    return path.startswith(OPEN_PATHS) or path == PAGE_PATHS[0] or path.startswith(PAGE_PATHS[1:])

@@ -14,6 +14,7 @@ from service.auth import BearerAuth
 from service.contract import ApiError, ContractMiddleware
 from service.metrics import record
 from service.retry import retry_on_reset
+from service.workbench import app as workbench
 from service.worker import TaggerWorker
 from tagger.results.annotate import MAX_BATCH_ITEMS, MAX_SYNC_CHARS, MAX_TEXT_CHARS, article_error
 
@@ -120,3 +121,4 @@ def field_of(message: str) -> str | None:
 
 TaggerService.add_asgi_middleware(BearerAuth)
 TaggerService.add_asgi_middleware(ContractMiddleware, validators={"/submit/submit": BatchIn})
+TaggerService.mount_asgi_app(workbench, path="/")  # the page at / (service/workbench.py)

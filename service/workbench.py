@@ -1,0 +1,153 @@
+"""The analyst workbench: the page at `/` (service/static/) and the few calls it needs besides the
+public API (which it calls as any client does). Mounted on TaggerService; BearerAuth covers it.
+BentoML's Swagger UI, which BentoML serves at `/`, moves to `/docs`.
+
+Calls, all JSON unless noted:
+  GET  /workbench/api/schema            label names and definitions
+  POST /workbench/api/parse?filename=   raw file bytes -> rows and bad rows, as `tagger score` reads it
+  POST /workbench/api/scored            {rows, results} -> scored rows, chart numbers, label-next queue
+  POST /workbench/api/download?format=  {rows} -> the scored file (jsonl, csv or parquet)
+  POST /workbench/api/corrections       {article, topics, framing, model, model_answer} -> the record
+  POST /workbench/api/label-studio      {rows} -> {tasks, config}: Label Studio tasks for the queue
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from functools import cache
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from tagger.data.feedback import FeedbackLog, correction_record, feedback_path
+from tagger.data.labelstudio import labelling_config, to_task
+from tagger.data.schema import LabelSchema
+from tagger.scoring.charts import chart_data
+from tagger.scoring.queue import label_next
+from tagger.scoring.uploads import parse_upload, request_article, scored_row, write_scored
+
+STATIC = Path(__file__).parent / "static"
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+
+
+@cache
+def schema() -> LabelSchema:
+    return LabelSchema.load()
+
+
+def _error(message: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _json(request: Request) -> dict:
+    body = json.loads(await request.body())
+    if not isinstance(body, dict):
+        raise ValueError("expected a JSON object")
+    return body
+
+
+async def index(_: Request) -> Response:
+    return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+async def swagger(_: Request) -> Response:
+    """BentoML's Swagger UI page, which the workbench displaced from `/`, at `/docs`."""
+    import _bentoml_impl.server  # BentoML's own page; its assets stay at /static_content
+
+    return FileResponse(Path(_bentoml_impl.server.__file__).parent / "main-openapi.html")
+
+
+async def get_schema(_: Request) -> Response:
+    s = schema()
+    return JSONResponse({"topics": s.topics, "framings": s.framings, "definitions": s.definitions})
+
+
+async def parse(request: Request) -> Response:
+    filename = request.query_params.get("filename", "")
+    data = await request.body()
+    if len(data) > MAX_UPLOAD_BYTES:
+        return _error(f"file over {MAX_UPLOAD_BYTES // 2**20} MB", 413)
+    try:
+        parsed = parse_upload(data, filename)
+    except ValueError as e:
+        return _error(str(e))
+    except Exception as e:  # a broken Parquet file, for one
+        return _error(f"could not read {filename}: {e}")
+    rows = [{**r, "article": request_article(r["row"])} for r in parsed.rows]
+    return JSONResponse({"rows": rows, "errors": parsed.errors})
+
+
+async def scored(request: Request) -> Response:
+    try:
+        body = await _json(request)
+        rows = [scored_row(row, res) for row, res in zip(body["rows"], body["results"], strict=True)]
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        return _error(f"expected {{rows, results}} of the same length: {e}")
+    queue = [asdict(q) for q in label_next(rows, limit=int(body.get("limit", 50)))]
+    return JSONResponse({"rows": rows, "charts": chart_data(rows, schema()), "queue": queue})
+
+
+async def download(request: Request) -> Response:
+    fmt = request.query_params.get("format", "jsonl")
+    try:
+        data = write_scored((await _json(request))["rows"], fmt)
+    except (ValueError, KeyError, TypeError) as e:
+        return _error(str(e))
+    return Response(
+        data,
+        media_type=MEDIA[fmt],
+        headers={"Content-Disposition": f'attachment; filename="scored.{fmt}"'},
+    )
+
+
+async def correct(request: Request) -> Response:
+    try:
+        body = await _json(request)
+        article = body["article"]
+        if not isinstance(article, dict):
+            raise TypeError("'article' must be an object")
+        record = correction_record(
+            article,
+            body.get("topics") or [],
+            body.get("framing"),
+            body.get("model"),
+            body.get("model_answer"),
+            schema(),
+        )
+        FeedbackLog(feedback_path(), schema()).append(record)
+    except (ValueError, KeyError, TypeError) as e:
+        return _error(f"correction not saved: {e}")
+    return JSONResponse({"record": record, "path": str(feedback_path())})
+
+
+async def label_studio(request: Request) -> Response:
+    try:
+        rows = (await _json(request))["rows"]
+        tasks = [
+            to_task({k: v for k, v in r.items() if not k.startswith(("topic_score_", "framing_score_"))})
+            for r in rows
+        ]
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        return _error(str(e))
+    return JSONResponse({"tasks": tasks, "config": labelling_config(schema())})
+
+
+app = Starlette(
+    routes=[
+        Route("/", index),
+        Route("/docs", swagger),
+        Mount("/workbench/static", StaticFiles(directory=STATIC), name="workbench-static"),
+        Route("/workbench/api/schema", get_schema),
+        Route("/workbench/api/parse", parse, methods=["POST"]),
+        Route("/workbench/api/scored", scored, methods=["POST"]),
+        Route("/workbench/api/download", download, methods=["POST"]),
+        Route("/workbench/api/corrections", correct, methods=["POST"]),
+        Route("/workbench/api/label-studio", label_studio, methods=["POST"]),
+    ]
+)

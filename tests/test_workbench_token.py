@@ -1,0 +1,26 @@
+"""With TAGGER_API_TOKEN set, the workbench page asks for the token and sends it (real browser)."""
+
+import pytest
+from browsers import SEED, chromium_browser, needs_chromium  # noqa: F401 (the `browser` fixture)
+from servers import Server, call
+
+pytestmark = [pytest.mark.slow, needs_chromium]
+
+
+def test_token_is_asked_for_and_sent(promoted_tiny, browser, tmp_path):
+    s = Server("service.service:TaggerService", env={"TAGGER_API_TOKEN": "s3cret"})
+    try:
+        assert call(s.port, "/workbench/api/schema", method="GET")[0] == 401
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{s.port}/")
+        page.wait_for_selector("#token-dialog[open]", timeout=30_000)
+        page.fill("#token-input", "s3cret")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+        page.fill("#read-text", SEED.read_text(encoding="utf-8"))
+        page.click("#read-submit")
+        page.wait_for_selector("#read-result .scores.framing li", timeout=60_000)
+        page.screenshot(path=str(tmp_path / "token.png"))
+        page.close()
+    finally:
+        s.stop()
