@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check-labels
+.PHONY: run test lint check-labels browser
 
 $(STAMP): pyproject.toml requirements.txt
 	python3 -m venv $(VENV)
@@ -13,9 +13,15 @@ $(STAMP): pyproject.toml requirements.txt
 run: $(STAMP)
 	$(BIN)/tagger serve
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# The workbench's browser tests drive Debian's chromium through Playwright (never `playwright install`).
+browser:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
 check-labels: $(STAMP)
 	$(BIN)/tagger labels check labels/
