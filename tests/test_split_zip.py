@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from tagger import split_zip
+from tagger.engine import split_zip
 
 
 def parts_of(files: dict[str, str], n: int) -> list[bytes]:
