@@ -6,7 +6,7 @@ from transformers import BertConfig, BertModel
 from tagger.engine.encoder import DEFAULT_ENCODER_PACKAGE, load_tokenizer, pretrained_dir
 from tagger.engine.network import TaggerNetwork
 from tagger.engine.tagger import Tagger
-from tagger.engine.windows import budget_batches, make_windows
+from tagger.engine.windows import budget_batches, make_windows, pad
 
 FILLER = (
     "The municipal cricket ground in Sylhet hosted a long afternoon of school matches while spectators "
@@ -14,7 +14,7 @@ FILLER = (
 )
 
 
-def tiny_tagger(schema, max_length=128, overlap=32) -> Tagger:
+def tiny_tagger(schema, max_length=128, overlap=32, pooling="mean") -> Tagger:
     torch.manual_seed(0)
     tok = load_tokenizer(pretrained_dir(DEFAULT_ENCODER_PACKAGE))
     cfg = BertConfig(
@@ -24,7 +24,8 @@ def tiny_tagger(schema, max_length=128, overlap=32) -> Tagger:
         num_attention_heads=2,
         intermediate_size=64,
     )
-    model = TaggerNetwork(BertModel(cfg, add_pooling_layer=False), len(schema.topics), len(schema.framings))
+    encoder = BertModel(cfg, add_pooling_layer=False)
+    model = TaggerNetwork(encoder, len(schema.topics), len(schema.framings), pooling=pooling)
     return Tagger(
         model=model,
         tokenizer=tok,
@@ -91,3 +92,21 @@ def test_inference_batches_respect_token_budget_and_padding():
         assert len(b) == 1 or 1 - sum(lengths[i] for i in b) / (width * len(b)) <= 0.2
     # a full window never shares a batch with a short tail
     assert not any({0, 1} <= set(b) for b in batches)
+
+
+def test_mean_max_pooling_ignores_padding_and_survives_save_and_load(schema, tmp_path):
+    """[token mean ; token max] per window: padding never wins the max, and a reloaded bundle
+    pools the same way."""
+    tagger = tiny_tagger(schema, pooling="mean_max")
+    short, long = "Ships dock at Chattogram.", FILLER * 3
+    alone = tagger.embed([short])
+    assert alone.shape[1] == 4 * 32  # [mean ; max] of windows, each [token mean ; token max]
+    ids = [tagger.tokenizer(t, truncation=True, max_length=128)["input_ids"] for t in (short, long)]
+    with torch.inference_mode():
+        one = tagger.model.window_embeddings(*pad(ids[:1], tagger.tokenizer.pad_token_id))
+        both = tagger.model.window_embeddings(*pad(ids, tagger.tokenizer.pad_token_id))  # short one padded
+    torch.testing.assert_close(one[0], both[0], atol=1e-5, rtol=1e-5)
+    tagger.save(tmp_path / "m")
+    again = Tagger.load(tmp_path / "m", bf16=False)
+    assert again.model.pooling == "mean_max"
+    torch.testing.assert_close(torch.tensor(again.embed([short])), torch.tensor(alone), atol=1e-5, rtol=1e-5)
