@@ -56,7 +56,11 @@ def test_annotator_adds_evidence_warnings_and_model(schema):
         "Officials said the foreign ministers would meet at the UN."
     )
     [res] = Annotator(tagger).annotate([{"id": "a", "text": text}])
-    assert res["model"] == {"tag": "article-tagger:test", "trained_at": "2026-01-01T00:00:00"}
+    assert res["model"] == {
+        "tag": "article-tagger:test",
+        "trained_at": "2026-01-01T00:00:00",
+        "precision": "fp32",
+    }
     assert set(res["evidence"]) == {*res["topics"], res["framing"]}
     for items in res["evidence"].values():
         assert 1 <= len(items) <= 2

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from servers import ARTICLES, Server, call
 
@@ -39,14 +40,16 @@ def test_int8_service_gives_what_the_int8_engine_gives(promoted_tiny):
     finally:
         s.stop()
     assert status == 200, got
-    int8 = Annotator(Registry().load(promoted_tiny, int8=True)).annotate(ARTICLES, evidence=False)
-    bf16 = Annotator(Registry().load(promoted_tiny)).annotate(ARTICLES, evidence=False)
+    int8_tagger, bf16_tagger = Registry().load(promoted_tiny, int8=True), Registry().load(promoted_tiny)
+    int8 = Annotator(int8_tagger).annotate(ARTICLES, evidence=False)
     assert [(r["topics"], r["framing"]) for r in got] == [(r["topics"], r["framing"]) for r in int8]
     gap = max(
         abs(a["topic_scores"][t] - b["topic_scores"][t]) for a, b in zip(got, int8) for t in a["topic_scores"]
     )
     assert gap < 2e-3
-    assert [r["topic_scores"] for r in got] != [r["topic_scores"] for r in bf16]  # int8 really ran
+    assert {r["model"]["precision"] for r in got} == {"int8"}  # the service ran int8 ...
+    texts = [a["text"] for a in ARTICLES]  # ... which really differs from the default path
+    assert not np.array_equal(int8_tagger.scores(texts).topics, bf16_tagger.scores(texts).topics)
 
 
 def test_no_model_fails_at_start_with_a_clear_message(tmp_path):

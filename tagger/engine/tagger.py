@@ -93,6 +93,11 @@ class Tagger:
             pooled = self.model.pool_articles(emb, torch.tensor(win.article_index, device=emb.device))
         return pooled, win.windows_per_article(len(texts))
 
+    @property
+    def precision(self) -> str:
+        """What the matmuls run in here: int8, bf16 or fp32 (chosen per CPU class, or asked for)."""
+        return "int8" if self.int8 else "bf16" if use_bf16(self.device, self.bf16) else "fp32"
+
     def inference_encoder(self) -> tuple[torch.nn.Module, AbstractContextManager]:
         """The encoder scoring runs, and the precision context it runs in. Where the hardware has fast
         bf16: a copy whose matmul weights are stored in bf16 (autocast then casts no weights per call,

@@ -46,7 +46,11 @@ class Annotator:
 
     @property
     def model_info(self) -> dict:
-        return {"tag": self.tagger.info.get("tag"), "trained_at": self.tagger.info.get("trained_at")}
+        return {
+            "tag": self.tagger.info.get("tag"),
+            "trained_at": self.tagger.info.get("trained_at"),
+            "precision": self.tagger.precision,
+        }
 
     def annotate(self, articles: list[dict], evidence: bool = True) -> list[dict]:
         """evidence=False skips scoring every sentence on its own: about half the work of a call."""
