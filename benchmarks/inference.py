@@ -180,7 +180,8 @@ def main() -> None:
             f"int8 {rate8 / naive1:.1f}x, {results['int8_one_window']['articles_per_s'] / naive1_short:.1f}x",
             f"- 4x the naive one-at-a-time rate on the full mix would take "
             f"{4 * naive1 / rate * results['ours_full_mix']['gflops']:.0f} GFLOP/s with our FLOPs per article",
-            f"- label decisions agreeing with fp32: bf16 {100 * results['bf16_vs_fp32_label_agreement']:.2f}%, "(
+            f"- label decisions agreeing with fp32: bf16 {100 * results['bf16_vs_fp32_label_agreement']:.2f}%, "
+            + (
                 f"int8 {100 * results['int8_vs_fp32_label_agreement']:.2f}%; int8's first call compiles for "
                 f"{compile_s:.0f} s"
                 if int8 is not None
