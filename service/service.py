@@ -3,7 +3,6 @@ model runs in `TaggerWorker` (service/worker.py), which batches concurrent calls
 
 from __future__ import annotations
 
-import re
 from http import HTTPStatus
 from typing import Any
 
@@ -16,7 +15,7 @@ from service.metrics import record
 from service.retry import retry_on_reset
 from service.workbench import app as workbench
 from service.worker import TaggerWorker
-from tagger.results.annotate import MAX_BATCH_ITEMS, MAX_SYNC_CHARS, MAX_TEXT_CHARS, article_error
+from tagger.results.annotate import MAX_BATCH_ITEMS, MAX_SYNC_CHARS, MAX_TEXT_CHARS, article_problem
 
 EVIDENCE_HELP = "Also return the sentences that support each label (false: labels only, about 2x faster)"
 JOB_CHUNK = 8  # articles a job sends to the model at a time: short calls get their turn in between
@@ -61,8 +60,8 @@ class TaggerService:
     ) -> dict:
         """Topics, framing, calibrated scores and evidence for one article."""
         article = {"text": text, "title": title, "id": id}
-        if err := article_error(article):
-            raise ApiError(err, field=field_of(err))
+        if problem := article_problem(article):
+            raise ApiError(problem.message, field=problem.field)
         [result] = await retry_on_reset(self._predict(evidence), [article])
         record([article], [result])
         return result
@@ -92,8 +91,8 @@ class TaggerService:
         return self.model.to_async.predict if evidence else self.model.to_async.predict_labels
 
     async def _batch(self, articles: list[Any], evidence: bool, chunk: int) -> list[dict]:
-        errors = {i: err for i, a in enumerate(articles) if (err := article_error(a))}
-        valid = [a for i, a in enumerate(articles) if i not in errors]
+        problems = {i: p for i, a in enumerate(articles) if (p := article_problem(a))}
+        valid = [a for i, a in enumerate(articles) if i not in problems]
         done: list[dict] = []
         for start in range(0, len(valid), chunk):  # a long job yields to other callers between chunks
             done += await retry_on_reset(self._predict(evidence), valid[start : start + chunk])
@@ -102,21 +101,15 @@ class TaggerService:
             {
                 "index": i,
                 "id": a.get("id") if isinstance(a, dict) else None,
-                "field": field_of(errors[i]),
-                "error": errors[i],
+                "field": problems[i].field,
+                "error": problems[i].message,
             }
-            if i in errors
+            if i in problems
             else next(scored)
             for i, a in enumerate(articles)
         ]
         record(valid, done)
         return results
-
-
-def field_of(message: str) -> str | None:
-    """The field an article problem names ("field 'text': ..."), if any."""
-    found = re.match(r"(?:field|unknown field\(s\)) '(\w+)'", message)
-    return found.group(1) if found else None
 
 
 TaggerService.add_asgi_middleware(BearerAuth)

@@ -154,3 +154,27 @@ def test_named_eval_sets_are_scored_in_the_run_and_by_evaluate(small_corpus, tmp
     ev = run_tagger("evaluate", "--model", tag, "--config", str(cfg), str(small_corpus), "-o", str(out))
     assert ev.returncode == 0, ev.stderr[-2000:]
     assert list(json.loads((out / "metrics.json").read_text())["sets"]) == [str(small_corpus), "realnews"]
+
+
+def test_promotion_compares_like_with_like():
+    """On registry.promote_on when both models have figures there, else on the test split."""
+    from training.config import load_config
+    from training.pipeline import OURS, TEST, promotion_comparison
+
+    cfg = load_config("default")  # promote_on: realnews-dev
+    dev, test = (
+        {"topics_macro_f1": 0.9, "framing_macro_f1": 0.8},
+        {"topics_macro_f1": 0.7, "framing_macro_f1": 0.6},
+    )
+    results = {TEST: {OURS: test}, "realnews-dev": {OURS: dev}}
+    old = {"topics_macro_f1": 0.5, "framing_macro_f1": 0.5, "realnews-dev/topics_macro_f1": 0.85,
+           "realnews-dev/framing_macro_f1": 0.75}  # fmt: skip
+    assert promotion_comparison(results, cfg, old) == (
+        "realnews-dev",
+        dev,
+        {"topics_macro_f1": 0.85, "framing_macro_f1": 0.75},
+    )
+    assert promotion_comparison(results, cfg, None) == ("realnews-dev", dev, None)
+    no_dev = {"topics_macro_f1": 0.5, "framing_macro_f1": 0.5}  # the promoted model was never scored on it
+    assert promotion_comparison(results, cfg, no_dev) == (TEST, test, no_dev)
+    assert promotion_comparison({TEST: {OURS: test}}, cfg, old) == (TEST, test, old)

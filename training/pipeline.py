@@ -13,7 +13,7 @@ from tagger.data.schema import LabelSchema
 from tagger.engine.calibration import tune_thresholds
 from tagger.engine.encoder import build_encoder
 from tagger.engine.network import TaggerNetwork
-from tagger.engine.registry import Registry, should_promote
+from tagger.engine.registry import PROMOTION_KEYS, Registry, should_promote
 from tagger.engine.runtime import configure_threads, pick_device
 from tagger.engine.tagger import Tagger
 from tagger.paths import project_dir
@@ -43,6 +43,7 @@ class RunData:
     paths: list[Path]
     splits: dict[str, list[Article]]
     eval_sets: dict[str, list[Article]]  # named extra sets (real news), those whose file exists
+    calibration: tuple[list[Article], list[str]] = ([], [])  # validation as rules are fitted on it
     started: float = field(default_factory=time.time)
     phases: dict[str, float] = field(default_factory=dict)
 
@@ -86,6 +87,7 @@ def load_data(cfg: RunConfig, schema: LabelSchema) -> RunData:
     articles = load_articles(paths, schema)  # stops here, before any work, on bad label files
     data = RunData(paths, split_for_training(articles, schema, cfg.data.split), {})
     data.eval_sets = load_eval_sets(cfg, schema)
+    data.calibration = calibration_set(cfg, data.splits["validation"])
     sizes = {**{k: len(v) for k, v in data.splits.items()}, **{k: len(v) for k, v in data.eval_sets.items()}}
     print(" ".join(f"{k}: {v}" for k, v in sizes.items()), "articles")
     return data
@@ -132,7 +134,7 @@ def calibration_set(cfg: RunConfig, articles: list[Article]) -> tuple[list[Artic
 
 def calibrate(tagger: Tagger, cfg: RunConfig, data: RunData) -> None:
     """The bundle fits its own decision rules on the validation split (as real pages arrive)."""
-    articles, texts = calibration_set(cfg, data.splits["validation"])
+    articles, texts = data.calibration
     y_topics, y_framing = label_arrays(articles, tagger.schema)
     c = cfg.calibration
     tagger.calibrate(texts, y_topics, y_framing, framing_bias=c.framing_bias, threshold_beta=c.threshold_beta)
@@ -159,7 +161,7 @@ def run_baselines(
     feats = {"tfidf+logreg": baselines.tfidf_features()}
     if cfg.encoder.pretrained:
         feats["frozen-minilm+logreg"] = baselines.frozen_encoder_features(cfg.encoder.pretrained, schema)
-    val_articles, val_texts = calibration_set(cfg, data.splits["validation"])
+    val_articles, val_texts = data.calibration
     out = {}
     for name, featurize in feats.items():
         model = baselines.LinearBaseline(featurize, schema, cfg.train.seed)
@@ -175,19 +177,29 @@ def run_baselines(
     return out
 
 
-def promotion_metrics(results: dict[str, dict[str, dict]], cfg: RunConfig) -> tuple[str, dict]:
-    """The set promotion compares models on: registry.promote_on when present, else the test split."""
-    name = cfg.registry.promote_on or TEST
-    name = name if name in results else TEST
-    return name, results[name][OURS]
+def promotion_comparison(
+    results: dict[str, dict[str, dict]], cfg: RunConfig, promoted: dict | None
+) -> tuple[str, dict, dict | None]:
+    """(set, this run's figures, the promoted model's figures) to decide promotion on: the set
+    registry.promote_on when this run and the promoted model both have figures on it (like with
+    like), else the test split."""
+    basis = cfg.registry.promote_on
+    if basis and basis != TEST and basis in results:
+        before = None if promoted is None else {k: promoted.get(f"{basis}/{k}") for k in PROMOTION_KEYS}
+        if before is None or None not in before.values():
+            return basis, results[basis][OURS], before
+    return TEST, results[TEST][OURS], promoted
 
 
 def store_and_promote(
     tagger: Tagger, cfg: RunConfig, run: dict, results: dict, run_dir: Path, force: bool
 ) -> tuple[str, bool, str]:
     registry = Registry(cfg.registry.name)
+    current = registry.promoted()
+    basis, chosen, previous = promotion_comparison(
+        results, cfg, registry.metadata(current) if current else None
+    )
     keys = ("topics_macro_f1", "topics_micro_f1", "framing_macro_f1", "framing_accuracy", "framing_ece")
-    basis, chosen = promotion_metrics(results, cfg)
     metadata = {
         **{k: results[TEST][OURS][k] for k in keys},
         **{f"{name}/{k}": results[name][OURS][k] for name in results if name != TEST for k in keys},
@@ -196,14 +208,6 @@ def store_and_promote(
     }
     files = {name: run_dir / name for name in ("config.yaml", "metrics.json", "report.md")}
     tag = registry.save(tagger, metadata, files, tag=run["model"])
-    current = registry.promoted()
-    previous = registry.metadata(current) if current else None
-    if previous is not None and basis != TEST:  # compare like with like: the other model's figures on it
-        prev_keys = {k: previous.get(f"{basis}/{k}") for k in ("topics_macro_f1", "framing_macro_f1")}
-        previous = prev_keys if None not in prev_keys.values() else None
-        if previous is None:
-            basis, chosen = TEST, results[TEST][OURS]
-            previous = registry.metadata(current)
     ok, reason = should_promote(chosen, previous, cfg.registry.promote_tolerance)
     reason = f"on {basis}: {reason}"
     if not ok and force:

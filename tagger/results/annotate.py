@@ -5,6 +5,8 @@ Plain code, used by the BentoML service; request validation lives here too so it
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from tagger.engine.tagger import Tagger
 from tagger.engine.windows import article_text
 from tagger.results.evidence import pick_evidence, split_sentences
@@ -17,23 +19,37 @@ ARTICLE_FIELDS = {"text": str, "title": str, "id": str}
 SHORT_WORDS = 25
 
 
-def article_error(obj: object) -> str | None:
-    """Why an article object is unusable, naming the field; None when it is fine."""
+class ArticleProblem(NamedTuple):
+    field: str | None  # the field it concerns, when there is one
+    message: str
+
+
+def article_problem(obj: object) -> ArticleProblem | None:
+    """Why an article object is unusable, and which field; None when it is fine."""
     if not isinstance(obj, dict):
-        return f"expected an object with a 'text' field, got {type(obj).__name__}"
+        return ArticleProblem(None, f"expected an object with a 'text' field, got {type(obj).__name__}")
     unknown = sorted(set(obj) - set(ARTICLE_FIELDS))
     if unknown:
-        return f"unknown field(s) {', '.join(map(repr, unknown))}; allowed: text, title, id"
+        names = ", ".join(map(repr, unknown))
+        return ArticleProblem(unknown[0], f"unknown field(s) {names}; allowed: text, title, id")
     if "text" not in obj:
-        return "field 'text': missing"
+        return ArticleProblem("text", "field 'text': missing")
     for name, kind in ARTICLE_FIELDS.items():
         if obj.get(name) is not None and not isinstance(obj[name], kind):
-            return f"field '{name}': expected a string, got {type(obj[name]).__name__}"
+            return ArticleProblem(name, f"field '{name}': expected a string, got {type(obj[name]).__name__}")
     if not obj["text"].strip():
-        return "field 'text': empty or only whitespace"
+        return ArticleProblem("text", "field 'text': empty or only whitespace")
     if len(obj["text"]) > MAX_TEXT_CHARS:
-        return f"field 'text': {len(obj['text'])} characters, over the limit of {MAX_TEXT_CHARS}"
+        return ArticleProblem(
+            "text", f"field 'text': {len(obj['text'])} characters, over the limit of {MAX_TEXT_CHARS}"
+        )
     return None
+
+
+def article_error(obj: object) -> str | None:
+    """The message of `article_problem`, naming the field; None when the article is fine."""
+    problem = article_problem(obj)
+    return problem.message if problem else None
 
 
 class Annotator:
