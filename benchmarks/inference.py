@@ -4,8 +4,9 @@
 
 Naive = feature-extraction pipeline on the fine-tuned encoder, fp32, truncated at 512 tokens, then
 the same pooling and heads, one article at a time and with batch_size=16. Ours = Tagger.scores:
-whole articles in overlapping windows, length-bucketed token-budget batches, bf16 where the CPU
-has it, SDPA attention, inference_mode; and the same with int8 matmuls (opt-in). Also reports label
+whole articles in overlapping windows, length-bucketed token-budget batches, the backend and
+precision chosen for this CPU class (OpenVINO bf16 on AMX; PyTorch with SDPA attention, bf16 where
+the CPU has it, fp32 elsewhere); and PyTorch with int8 matmuls (opt-in). Also reports label
 agreement of bf16 and int8 with fp32, and achieved GFLOP/s against the machine's measured bf16
 matmul peak.
 """
@@ -28,13 +29,25 @@ from tagger.engine.runtime import configure_threads, cpu_class, cpu_has_bf16, cp
 from tagger.engine.tagger import Tagger, sigmoid  # noqa: E402
 
 
-def matmul_peak_gflops(dtype=torch.bfloat16, n: int = 2048, reps: int = 10) -> float:
-    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+def matmul_peak_gflops(
+    dtype=torch.bfloat16, m: int = 2048, k: int = 2048, n: int = 2048, reps: int = 10
+) -> float:
+    """GFLOP/s of one (m x k) @ (k x n) matmul: square 2048 is the machine's peak; the encoder's own
+    feed-forward shape (2048 tokens x hidden -> 4 x hidden) is what its layers can reach at best."""
+    a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
     a @ b
-    t = time.perf_counter()
-    for _ in range(reps):
-        a @ b
-    return 2 * n**3 * reps / (time.perf_counter() - t) / 1e9
+    best = float("inf")
+    for _ in range(5):  # best of five: a shared machine's noise only ever slows a trial down
+        t = time.perf_counter()
+        for _ in range(reps):
+            a @ b
+        best = min(best, time.perf_counter() - t)
+    return 2 * m * k * n * reps / best / 1e9
+
+
+def layer_shape_peak_gflops(tagger: Tagger, dtype=torch.bfloat16) -> float:
+    c = tagger.model.encoder.config
+    return matmul_peak_gflops(dtype, 2048, c.hidden_size, c.intermediate_size, reps=50)
 
 
 def encoder_flops(tagger: Tagger, window_lengths: list[int]) -> float:
@@ -91,9 +104,13 @@ def main() -> None:
     rows = test_split_articles(args.limit)
     docs = texts(rows)
     say(f"{len(docs)} articles; CPU {cpu_name()} ({cpu_class()})")
-    fp32 = Registry().load(args.model, bf16=False)
+    fp32 = Registry().load(args.model, bf16=False, backend="torch")  # the reference
     ours = Registry().load(args.model, bf16="auto")
-    int8 = Registry().load(args.model, bf16="auto", int8=True) if int8_refusal() is None else None
+    int8 = (
+        Registry().load(args.model, bf16="auto", int8=True, backend="torch")
+        if int8_refusal() is None
+        else None
+    )
     tok = ours.tokenizer
     n_tokens = [len(x) for x in tok(docs)["input_ids"]]
     short = [d for d, n in zip(docs, n_tokens) if n <= 512]
@@ -114,12 +131,14 @@ def main() -> None:
     say(f"  {rate:.1f} articles/s")
     flops = encoder_flops(ours, [len(w) for w in win])
     elapsed = len(docs) / rate
-    peak = matmul_peak_gflops(torch.bfloat16 if cpu_has_bf16() else torch.float32)
+    dtype = torch.bfloat16 if cpu_has_bf16() else torch.float32
+    peak, layer_peak = matmul_peak_gflops(dtype), layer_shape_peak_gflops(ours, dtype)
     results["ours_full_mix"] = {
         "articles_per_s": rate,
         "tokens_per_s": sum(len(w) for w in win) / elapsed,
         "gflops": flops / elapsed / 1e9,
         "matmul_peak_gflops": peak,
+        "layer_shape_peak_gflops": layer_peak,
     }
     results["ours_one_window"] = {"articles_per_s": timed(lambda: ours.scores(short), len(short))[0]}
     rate8, compile_s, s_int8 = 0.0, 0.0, None
@@ -167,20 +186,26 @@ def main() -> None:
             f"| naive pipeline, one at a time, fp32, truncated | {naive1:.1f} | {naive1_short:.1f} |",
             f"| naive pipeline, batch_size=16, fp32, truncated | {results['naive_full_mix']['batch16_articles_per_s']:.1f} "
             f"| {results['naive_one_window']['batch16_articles_per_s']:.1f} |",
-            f"| ours (whole articles, {'bf16' if results['bf16'] else 'fp32'}) | {rate:.1f} "
+            f"| ours (whole articles, {ours.runs_on} {ours.precision}) | {rate:.1f} "
             f"| {results['ours_one_window']['articles_per_s']:.1f} |",
             f"| ours + int8 matmuls (opt-in: `tagger score --int8`) | {rate8:.1f} "
             f"| {results['int8_one_window']['articles_per_s']:.1f} |",
             "",
             f"- ours: {results['ours_full_mix']['tokens_per_s']:.0f} tokens/s, "
             f"{results['ours_full_mix']['gflops']:.0f} GFLOP/s achieved vs {peak:.0f} GFLOP/s measured matmul peak "
-            f"({100 * results['ours_full_mix']['gflops'] / peak:.0f}%)",
-            f"- speed-up over the naive one-at-a-time pipeline: bf16 {rate / naive1:.1f}x (full mix), "
+            f"({100 * results['ours_full_mix']['gflops'] / peak:.0f}%), and vs {layer_peak:.0f} GFLOP/s for one matmul of "
+            f"the encoder's feed-forward shape ({100 * results['ours_full_mix']['gflops'] / layer_peak:.0f}%); "
+            f"backend {ours.runs_on}, {ours.precision}",
+            f"- speed-up over the naive one-at-a-time pipeline: ours ({ours.precision}) {rate / naive1:.1f}x (full mix), "
             f"{results['ours_one_window']['articles_per_s'] / naive1_short:.1f}x (one-window); "
-            f"int8 {rate8 / naive1:.1f}x, {results['int8_one_window']['articles_per_s'] / naive1_short:.1f}x",
+            + (
+                f"int8 {rate8 / naive1:.1f}x, {results['int8_one_window']['articles_per_s'] / naive1_short:.1f}x"
+                if int8 is not None
+                else "int8 refused on this class"
+            ),
             f"- 4x the naive one-at-a-time rate on the full mix would take "
             f"{4 * naive1 / rate * results['ours_full_mix']['gflops']:.0f} GFLOP/s with our FLOPs per article",
-            f"- label decisions agreeing with fp32: bf16 {100 * results['bf16_vs_fp32_label_agreement']:.2f}%, "
+            f"- label decisions agreeing with PyTorch fp32: ours {100 * results['bf16_vs_fp32_label_agreement']:.2f}%, "
             + (
                 f"int8 {100 * results['int8_vs_fp32_label_agreement']:.2f}%; int8's first call compiles for "
                 f"{compile_s:.0f} s"
@@ -189,7 +214,7 @@ def main() -> None:
             ),
         ]
     )
-    save("inference", results, table)
+    save(f"inference-{results['machine']['cpu_class']}", results, table)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,10 @@ writes benchmarks/results/rest.{json,md} (with --int8, served with TAGGER_INT8=1
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -84,6 +86,40 @@ def load(port: int, rows: list[dict], concurrency: int, duration: float, labels_
     return json.loads(out.stdout)
 
 
+def cpu_split(proc: subprocess.Popen, run) -> tuple[object, dict[str, float]]:
+    """Run `run()` and say where the CPU time went meanwhile: core-seconds per service process
+    (named by the BentoML service it serves), the load client, and the wall time."""
+
+    def per_process() -> dict[int, tuple[str, float]]:
+        out = {}
+        for p in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                cmd = " ".join(p.cmdline())
+                name = (
+                    "model worker"
+                    if "TaggerWorker" in cmd or "article-tagger-model" in cmd
+                    else "API and supervisor"
+                )
+                t = p.cpu_times()
+                out[p.pid] = (name, t.user + t.system)
+        return out
+
+    before, clients_before, t0 = (
+        per_process(),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+        time.perf_counter(),
+    )
+    result = run()
+    after, clients_after = per_process(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    split: dict[str, float] = {"wall_s": time.perf_counter() - t0}
+    for pid, (name, cpu) in after.items():
+        split[name] = split.get(name, 0.0) + cpu - before.get(pid, (name, 0.0))[1]
+    split["load client"] = (clients_after.ru_utime + clients_after.ru_stime) - (
+        clients_before.ru_utime + clients_before.ru_stime
+    )
+    return result, split
+
+
 def article_of_words(rows: list[dict], words: int) -> dict:
     best = min(rows, key=lambda r: abs(len(r["text"].split()) - words))
     return {"id": best["id"], "text": " ".join(best["text"].split()[:words])}
@@ -106,6 +142,23 @@ def in_process_ms(article: dict, int8: bool, repeats: int = 10) -> dict[str, flo
             times.append((time.perf_counter() - t) * 1000)
         out[mode] = float(np.median(times))
     return out
+
+
+def in_process_rate(rows: list[dict], call_size: int, seconds: float = 20) -> float:
+    """Labels-only articles/s of the promoted model in this process, in calls of `call_size`
+    articles and no HTTP: the bar REST throughput is measured against (8 clients can have at most
+    8 articles in flight; the worker merges up to 16)."""
+    from tagger.engine.registry import Registry
+    from tagger.results.annotate import Annotator
+
+    annotator = Annotator(Registry().load())
+    annotator.annotate(rows[:call_size], evidence=False)  # warm-up
+    done, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        batch = [rows[(done + i) % len(rows)] for i in range(call_size)]
+        annotator.annotate(batch, evidence=False)
+        done += len(batch)
+    return done / (time.perf_counter() - start)
 
 
 def main() -> None:
@@ -141,18 +194,32 @@ def main() -> None:
         results = {"machine": machine(), "int8": args.int8, "idle_rss_mb": idle, "modes": {}}
         article400 = article_of_words(rows, 400)
         for mode, labels_only in MODES.items():
+            runs = []
+            for c in (1, 8, 32):
+                if labels_only and c == 8:  # the run the in-process bar is set for: where does the CPU go?
+                    run, results["cpu_split_labels_only_8"] = cpu_split(
+                        proc, lambda: load(port, rows, 8, args.duration, True)
+                    )
+                else:
+                    run = load(port, rows, c, args.duration, labels_only)
+                runs.append(run)
             results["modes"][mode] = {
                 "one_client_400_words": load(port, [article400], 1, args.duration, labels_only),
-                "runs": [load(port, rows, c, args.duration, labels_only) for c in (1, 8, 32)],
+                "runs": runs,
             }
         results["loaded_rss_mb"] = rss_mb(proc)
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(30)
     results["in_process_400_words_ms"] = in_process_ms(article400, args.int8)
+    results["in_process_labels_only_articles_per_s"] = {
+        n: in_process_rate(rows, n, args.duration) for n in (8, 16)
+    }
+    rest8 = next(r for r in results["modes"]["labels only"]["runs"] if r["concurrency"] == 8)
     lines = [
         f"# REST service under load{' with int8 matmuls' if args.int8 else ''} "
-        f"({results['machine']['cores']} cores, {results['machine']['when']})",
+        f"({results['machine']['cpu']}, {results['machine']['cpu_class']}, {results['machine']['cores']} cores, "
+        f"{results['machine']['when']})",
         "",
         f"Test-split articles, {args.duration:.0f} s per level, load from a separate process.",
         "",
@@ -172,6 +239,26 @@ def main() -> None:
             f"- {mode}, one client, 400-word article: p50 {p400['p50_ms']:.0f} ms, p99 {p400['p99_ms']:.0f} ms "
             f"(the model alone, in-process: {results['in_process_400_words_ms'][mode]:.0f} ms)"
         )
+    lines.append(
+        f"- labels only, 8 clients: {rest8['requests_per_s']:.1f} requests/s against the same model in-process "
+        "on the same articles, no HTTP: "
+        + ", ".join(
+            f"{100 * rest8['requests_per_s'] / rate:.0f}% of {rate:.1f} articles/s in calls of {n}"
+            for n, rate in results["in_process_labels_only_articles_per_s"].items()
+        )
+        + "; the load client runs on the same cores"
+    )
+    split = results["cpu_split_labels_only_8"]
+    cores = results["machine"]["cores"]
+    lines.append(
+        f"- where the {cores} cores went in that run ({split['wall_s']:.0f} s, {cores * split['wall_s']:.0f} "
+        "core-seconds): "
+        + ", ".join(
+            f"{k} {v:.1f} ({100 * v / (cores * split['wall_s']):.0f}%)"
+            for k, v in split.items()
+            if k != "wall_s"
+        )
+    )
     reasons = sum(
         (Counter(r["error_reasons"]) for m in results["modes"].values() for r in m["runs"]), Counter()
     )

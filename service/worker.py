@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import bentoml
 
+from service.batcher import GreedyBatcher
 from tagger.engine.registry import Registry, serving_tag
-from tagger.engine.runtime import configure_threads, int8_from_env
+from tagger.engine.runtime import backend_from_env, configure_threads, int8_from_env
 from tagger.results.annotate import Annotator
 
 # BentoML declares a service's model on the class, so the tag is read when this module is
 # imported; it fails at start, naming the model and the command that trains it.
 MODEL_TAG = serving_tag()
+MAX_BATCH_ARTICLES = 16  # on 2 cores, larger model calls add latency without adding throughput
 
 
 @bentoml.service(name="article-tagger-model", workers=1, traffic={"timeout": 300})
@@ -21,15 +23,18 @@ class TaggerWorker:
         configure_threads()
         # int8 compiles at the first request (~15 s), not here: compiling during start-up stalled
         # BentoML's readiness check for minutes.
-        self.annotator = Annotator(Registry().load(str(self.model.tag), int8=int8_from_env()))
+        tagger = Registry().load(str(self.model.tag), int8=int8_from_env(), backend=backend_from_env())
+        annotator = Annotator(tagger)
+        # Concurrent calls are merged into one model call without waiting for a batch to fill
+        # (service/batcher.py); BentoML's own batching waited after bursts of load.
+        self.batcher = GreedyBatcher(
+            lambda articles, evidence: annotator.annotate(articles, evidence=evidence), MAX_BATCH_ARTICLES
+        )
 
-    # Concurrent requests are merged into calls of up to 16 articles (on 2 cores, larger batches
-    # add latency without adding throughput). The batch window adapts to observed latency;
-    # max_latency_ms is only the point where BentoML sheds load with a 503, so it is generous.
-    @bentoml.api(batchable=True, max_batch_size=16, max_latency_ms=30_000)
-    def predict(self, articles: list[dict]) -> list[dict]:
-        return self.annotator.annotate(articles)
+    @bentoml.api
+    async def predict(self, articles: list[dict]) -> list[dict]:
+        return await self.batcher.submit(articles, evidence=True)
 
-    @bentoml.api(batchable=True, max_batch_size=16, max_latency_ms=30_000)
-    def predict_labels(self, articles: list[dict]) -> list[dict]:
-        return self.annotator.annotate(articles, evidence=False)
+    @bentoml.api
+    async def predict_labels(self, articles: list[dict]) -> list[dict]:
+        return await self.batcher.submit(articles, evidence=False)

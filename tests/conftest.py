@@ -85,3 +85,14 @@ def promoted_tiny(small_corpus) -> str:
     )
     assert res.returncode == 0, res.stderr[-3000:]
     return Registry().promoted()  # training/configs/tiny.yaml
+
+
+@pytest.fixture(scope="module")
+def server(promoted_tiny):
+    """A real `bentoml serve` of the API on a free localhost port serving the tiny model, one per
+    test module (a module that needs other settings defines its own)."""
+    from servers import Server
+
+    s = Server("service.service:TaggerService")
+    yield s
+    s.stop()

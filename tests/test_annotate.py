@@ -60,6 +60,7 @@ def test_annotator_adds_evidence_warnings_and_model(schema):
         "tag": "article-tagger:test",
         "trained_at": "2026-01-01T00:00:00",
         "precision": "fp32",
+        "backend": "torch",
     }
     assert set(res["evidence"]) == {*res["topics"], res["framing"]}
     for items in res["evidence"].values():

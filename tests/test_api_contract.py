@@ -8,20 +8,13 @@ import sys
 import time
 
 import pytest
-from servers import ARTICLES, Server, call
+from servers import ARTICLES, call
 
 from service.contract import ContractMiddleware, normalise_error
 from tagger.results.annotate import MAX_BATCH_ITEMS, MAX_SYNC_CHARS
 
 pytestmark = pytest.mark.slow
 FUZZ_SEED, FUZZ_EXAMPLES = 1, 25
-
-
-@pytest.fixture(scope="module")
-def server(promoted_tiny):
-    s = Server("service.service:TaggerService")
-    yield s
-    s.stop()
 
 
 def test_schemathesis_finds_nothing_on_any_route(server):

@@ -30,13 +30,21 @@ def decisions(tagger, texts):
 
 @pytest.mark.parametrize(
     ("precision", "really_runs"),
-    [({"bf16": True}, cpu_has_bf16()), pytest.param({"int8": True}, True, marks=NEEDS_INT8_DOT)],
-    ids=["bf16", "int8"],
+    [
+        ({"bf16": True, "backend": "torch"}, cpu_has_bf16()),
+        ({"bf16": True, "backend": "openvino"}, cpu_has_bf16()),
+        ({"bf16": False, "backend": "openvino"}, True),
+        pytest.param({"int8": True, "backend": "torch"}, True, marks=NEEDS_INT8_DOT),
+    ],
+    ids=["bf16", "openvino-bf16", "openvino-fp32", "int8"],
 )
 def test_reduced_precision_label_decisions_agree_with_fp32(tag, small_corpus, schema, precision, really_runs):
+    """Every backend and precision against the reference (PyTorch fp32): same labels, close
+    scores, and an article's scores independent of its batch-mates."""
     texts = [a.text for a in load_articles([small_corpus], schema)]
-    fp32 = Registry("t-engine").load(tag, bf16=False)
+    fp32 = Registry("t-engine").load(tag, bf16=False, backend="torch")
     fast = Registry("t-engine").load(tag, **precision)
+    assert fast.runs_on == precision["backend"]
     d32, s32 = decisions(fp32, texts)
     d_fast, s_fast = decisions(fast, texts)
     assert (d32 == d_fast).mean() >= 0.995
@@ -53,18 +61,21 @@ def test_int8_is_refused_off_the_cpu(tag):
 
 
 @pytest.mark.parametrize(
-    ("flags", "cpu_class", "bf16", "int8"),
+    ("flags", "bf16_timed_faster", "cpu_class", "bf16", "int8"),
     [
-        ({"avx2", "fma"}, "AVX2", False, False),
-        ({"avx2", "avx512f", "avx512_vnni"}, "AVX-512", False, True),
-        ({"avx2", "avx512f", "avx512_vnni", "avx512_bf16"}, "AVX-512-bf16", True, True),
-        ({"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_int8", "amx_tile"}, "AMX", True, True),
+        ({"avx2", "fma"}, True, "AVX2", False, False),
+        ({"avx2", "avx512f", "avx512_vnni"}, True, "AVX-512", False, True),
+        ({"avx2", "avx512f", "avx512_vnni", "avx512_bf16"}, True, "AVX-512-bf16", True, True),
+        ({"avx2", "avx512f", "avx512_vnni", "avx512_bf16"}, False, "AVX-512-bf16", False, True),
+        ({"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_int8", "amx_tile"}, False, "AMX", True, True),
     ],
 )
-def test_precision_is_chosen_per_cpu_class(monkeypatch, tag, flags, cpu_class, bf16, int8):
-    """A test can force the CPU class: the engine's choices follow the flags, and int8 is refused,
-    saying why and what to use instead, where the CPU has no int8 dot products."""
+def test_precision_is_chosen_per_cpu_class(monkeypatch, tag, flags, bf16_timed_faster, cpu_class, bf16, int8):
+    """A test can force the CPU class: the engine's choices follow the flags (and, on AVX-512-bf16
+    without AMX, the timing of bf16 against fp32), and int8 is refused, saying why and what to use
+    instead, where the CPU has no int8 dot products."""
     monkeypatch.setattr(runtime, "cpu_flags", lambda: frozenset(flags))
+    monkeypatch.setattr(runtime, "bf16_measured_faster", lambda: bf16_timed_faster)
     assert runtime.cpu_class() == cpu_class
     assert runtime.use_bf16(torch.device("cpu"), "auto") is bf16
     assert (runtime.int8_refusal() is None) is int8
@@ -83,3 +94,45 @@ def test_int8_env_typo_is_refused(monkeypatch):
     monkeypatch.setenv(INT8_ENV, "yes please")
     with pytest.raises(ValueError, match="TAGGER_INT8='yes please'"):
         int8_from_env()
+
+
+def test_cpu_class_can_be_forced_down_but_not_up(monkeypatch):
+    """TAGGER_CPU_CLASS makes a bigger CPU act as a smaller class (how benchmarks measure AVX2 on
+    an AMX machine); asking for instructions the CPU lacks, or an unknown class, is an error."""
+    amx = runtime.CLASS_FLAGS["AMX"] | {"fma"}
+    monkeypatch.setattr(runtime, "_proc_cpu_flags", lambda: amx)
+    monkeypatch.setattr(runtime, "bf16_measured_faster", lambda: True)
+    for forced, bf16 in (("AVX2", False), ("AVX-512-bf16", True)):
+        monkeypatch.setenv(runtime.CPU_CLASS_ENV, forced)
+        runtime.cpu_flags.cache_clear()
+        assert runtime.cpu_class() == forced
+        assert runtime.use_bf16(torch.device("cpu"), "auto") is bf16
+    monkeypatch.setattr(runtime, "_proc_cpu_flags", lambda: frozenset({"avx2", "fma"}))
+    for forced, message in (("AMX", "lacks amx_bf16"), ("avx2", "expected one of AMX")):
+        monkeypatch.setenv(runtime.CPU_CLASS_ENV, forced)
+        runtime.cpu_flags.cache_clear()
+        with pytest.raises(ValueError, match=message):
+            runtime.cpu_class()
+    monkeypatch.delenv(runtime.CPU_CLASS_ENV)
+    runtime.cpu_flags.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("cpu", "backend"),
+    [("AMX", "openvino"), ("AVX-512-bf16", "torch"), ("AVX-512", "torch"), ("AVX2", "torch")],
+)
+def test_backend_is_chosen_per_cpu_class_and_can_be_overridden(monkeypatch, tag, cpu, backend):
+    monkeypatch.setattr(runtime, "cpu_flags", lambda: runtime.CLASS_FLAGS[cpu])
+    cpu_device = torch.device("cpu")
+    assert runtime.pick_backend(cpu_device) == backend
+    assert Registry("t-engine").load(tag).runs_on == backend
+    assert runtime.pick_backend(torch.device("cuda")) == "torch"
+    for forced in runtime.BACKENDS:
+        assert runtime.pick_backend(cpu_device, forced) == forced
+        monkeypatch.setenv(runtime.BACKEND_ENV, forced)
+        assert runtime.backend_from_env() == forced
+    monkeypatch.setenv(runtime.BACKEND_ENV, "onnx")
+    with pytest.raises(ValueError, match="TAGGER_BACKEND='onnx': expected auto, torch or openvino"):
+        runtime.backend_from_env()
+    with pytest.raises(ValueError, match="int8 matmuls run on the torch backend only"):
+        Registry("t-engine").load(tag, int8=True, backend="openvino")

@@ -89,6 +89,23 @@ def test_int8_scoring_gives_the_same_labels(tmp_path, rows, promoted_tiny):
     assert spark.returncode == 2 and "--int8 is for --engine local" in spark.stderr
 
 
+def test_each_backend_scores_a_file_with_the_same_labels(tmp_path, rows, promoted_tiny):
+    src = tmp_path / "in.jsonl"
+    write(src, rows)
+    labels = {}
+    for backend in ("torch", "openvino"):
+        out = tmp_path / f"{backend}.jsonl"
+        res = run_tagger("score", str(src), "-o", str(out), "--model", promoted_tiny, "--backend", backend)
+        assert res.returncode == 0, res.stderr[-2000:]
+        labels[backend] = [(r["topics"], r["framing"]) for r in read(out)]
+    same = [a == b for a, b in zip(labels["torch"], labels["openvino"])]
+    assert len(same) == len(rows) and sum(same) / len(same) >= 0.95  # bf16 on both where the CPU has it
+    spark = run_tagger(
+        "score", str(src), "-o", str(tmp_path / "s"), "--engine", "spark", "--backend", "torch"
+    )
+    assert spark.returncode == 2 and "--backend is for --engine local" in spark.stderr
+
+
 def test_unknown_model_is_named(tmp_path, rows, promoted_tiny):
     src = tmp_path / "in.jsonl"
     write(src, rows[:2])

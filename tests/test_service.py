@@ -5,20 +5,13 @@ import json
 import time
 
 import pytest
-from servers import ARTICLES, Server, call
+from servers import ARTICLES, call
 
 from tagger.results.annotate import MAX_BATCH_ITEMS, MAX_TEXT_CHARS
 
 from conftest import run_tagger
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def server(promoted_tiny):
-    s = Server("service.service:TaggerService")
-    yield s
-    s.stop()
 
 
 def test_classify_shape_and_evidence_offsets(server):

@@ -34,6 +34,7 @@ def tiny_tagger(schema, max_length=128, overlap=32, pooling="mean") -> Tagger:
         overlap=overlap,
         device=torch.device("cpu"),
         bf16=False,
+        backend="torch",  # the reference backend, whatever this CPU would pick
     )
 
 

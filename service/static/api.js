@@ -34,13 +34,16 @@ export async function getJSON(path) {
   return (await send(path)).json();
 }
 
-export async function postJSON(path, body) {
-  const res = await send(path, {
+function sendJSON(path, body) {
+  return send(path, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),
   });
-  return res.json();
+}
+
+export async function postJSON(path, body) {
+  return (await sendJSON(path, body)).json();
 }
 
 export async function postRaw(path, body, type = "application/octet-stream") {
@@ -48,12 +51,7 @@ export async function postRaw(path, body, type = "application/octet-stream") {
 }
 
 export async function postForBlob(path, body) {
-  const res = await send(path, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return res.blob();
+  return (await sendJSON(path, body)).blob();
 }
 
 export function saveBlob(blob, name) {

@@ -22,7 +22,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--int8",
         action="store_true",
         help="int8 matmuls: ~1.2-1.5x faster on big files after a ~15 s compile; labels agree with fp32 "
-        "(see benchmarks/results/inference.md); local engine only",
+        "(see benchmarks/results/inference-<CPU class>.md); local engine only",
+    )
+    p.add_argument(
+        "--backend",
+        choices=["auto", "torch", "openvino"],
+        default="auto",
+        help="what runs the encoder (default: measured per CPU class, see README); local engine only",
     )
     p.set_defaults(func=cmd_score)
 
@@ -41,9 +47,10 @@ def cmd_score(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if args.engine == "spark":
-        if args.int8:
-            print("error: --int8 is for --engine local", file=sys.stderr)
-            return 2
+        for flag, used in (("--int8", args.int8), ("--backend", args.backend != "auto")):
+            if used:
+                print(f"error: {flag} is for --engine local", file=sys.stderr)
+                return 2
         from tagger.scoring.spark import score_with_spark
 
         n = score_with_spark(args.input, args.output, model_dir, tag, master=args.master)
@@ -60,7 +67,7 @@ def _score_local(src: Path, out: Path, tag: str, registry, args) -> int:
         print(f"error: {src}: no such file", file=sys.stderr)
         return 2
     try:
-        tagger = registry.load(tag, int8=args.int8)
+        tagger = registry.load(tag, int8=args.int8, backend=args.backend)
     except ValueError as e:  # e.g. int8 asked for on a CPU without int8 dot products
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import time
 from functools import lru_cache
 
 import torch
 
+CPU_CLASS_ENV = "TAGGER_CPU_CLASS"
+# The instruction-set flags each class stands for, richest first. TAGGER_CPU_CLASS=AVX2 makes a
+# bigger CPU act as that class (benchmarks/as-cpu also holds PyTorch's kernels to AVX2): how the
+# benchmarks measure a class they are not running on.
+CLASS_FLAGS = {
+    "AMX": frozenset({"amx_bf16", "amx_int8", "avx512_bf16", "avx512_vnni", "avx512f", "avx2"}),
+    "AVX-512-bf16": frozenset({"avx512_bf16", "avx512_vnni", "avx512f", "avx2"}),
+    "AVX-512": frozenset({"avx512f", "avx2"}),
+    "AVX2": frozenset({"avx2"}),
+}
+
 
 @lru_cache(maxsize=1)
 def cpu_flags() -> frozenset[str]:
+    flags = _proc_cpu_flags()
+    forced = os.environ.get(CPU_CLASS_ENV, "").strip()
+    if not forced:
+        return flags
+    if forced not in CLASS_FLAGS:
+        raise ValueError(f"{CPU_CLASS_ENV}={forced!r}: expected one of {', '.join(CLASS_FLAGS)}")
+    if missing := CLASS_FLAGS[forced] - flags:
+        raise ValueError(f"{CPU_CLASS_ENV}={forced}: this CPU lacks {', '.join(sorted(missing))}")
+    return CLASS_FLAGS[forced]
+
+
+def _proc_cpu_flags() -> frozenset[str]:
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
             for line in f:
@@ -21,8 +46,32 @@ def cpu_flags() -> frozenset[str]:
 
 
 def cpu_has_bf16() -> bool:
-    """AMX or AVX-512-bf16 make bf16 matmuls much faster than fp32; elsewhere bf16 is slower."""
-    return bool({"amx_bf16", "avx512_bf16"} & cpu_flags())
+    """Whether bf16 matmuls beat fp32 here. AMX: always (~5x). AVX-512-bf16 without AMX: it depends
+    on the chip (on a Xeon held to that path bf16 ran slower than fp32, benchmarks/results/
+    inference-AVX-512-bf16.md), so it is timed once. Elsewhere bf16 is emulated and slower."""
+    flags = cpu_flags()
+    if "amx_bf16" in flags:
+        return True
+    return "avx512_bf16" in flags and bf16_measured_faster()
+
+
+@lru_cache(maxsize=1)
+def bf16_measured_faster(margin: float = 1.2) -> bool:
+    """Time a matmul of the encoder's feed-forward shape in bf16 and fp32 (best of 3, ~0.3 s once
+    per process); bf16 must win by `margin` to be chosen."""
+
+    def best(dtype: torch.dtype) -> float:
+        a, b = torch.randn(1024, 384, dtype=dtype), torch.randn(384, 1536, dtype=dtype)
+        a @ b
+        times = []
+        for _ in range(3):
+            t = time.perf_counter()
+            for _ in range(10):
+                a @ b
+            times.append(time.perf_counter() - t)
+        return min(times)
+
+    return best(torch.bfloat16) * margin < best(torch.float32)
 
 
 def cpu_has_int8_dot() -> bool:
@@ -99,3 +148,39 @@ def configure_threads() -> int:
     n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     torch.set_num_threads(n)
     return n
+
+
+BACKEND_ENV = "TAGGER_BACKEND"
+BACKENDS = ("torch", "openvino")
+# The backend that runs the encoder, per CPU class, from measurements (benchmarks/results/engines.md):
+# OpenVINO only where it was measured faster than PyTorch. AVX2: OpenVINO fp32 0.94x of PyTorch
+# (issue #15); AVX-512 classes: not measured yet, so PyTorch, the reference.
+BACKEND_BY_CPU_CLASS = {"AMX": "openvino"}
+
+
+def openvino_installed() -> bool:
+    return importlib.util.find_spec("openvino") is not None
+
+
+def pick_backend(device: torch.device, setting: str = "auto") -> str:
+    """torch or openvino: `setting` when it names one, else the measured choice for this CPU class."""
+    if setting not in ("auto", *BACKENDS):
+        raise ValueError(f"backend {setting!r}: expected auto, {' or '.join(BACKENDS)}")
+    if setting == "openvino" and (device.type != "cpu" or not openvino_installed()):
+        raise ValueError(
+            "the openvino backend runs on the CPU, with the openvino package installed "
+            f"(device {device.type}, openvino {'installed' if openvino_installed() else 'missing'})"
+        )
+    if setting != "auto":
+        return setting
+    if device.type != "cpu" or not openvino_installed():
+        return "torch"
+    return BACKEND_BY_CPU_CLASS.get(cpu_class(), "torch")
+
+
+def backend_from_env() -> str:
+    """TAGGER_BACKEND=torch|openvino overrides the per-CPU choice in the service (default auto)."""
+    value = os.environ.get(BACKEND_ENV, "auto").strip().lower() or "auto"
+    if value not in ("auto", *BACKENDS):
+        raise ValueError(f"{BACKEND_ENV}={value!r}: expected auto, {' or '.join(BACKENDS)}")
+    return value

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from tagger.data.schema import LabelSchema
 from tagger.engine.calibration import fit_framing_bias, fit_temperature, tune_thresholds
 from tagger.engine.encoder import encoder_from_config, load_tokenizer
 from tagger.engine.network import TaggerNetwork
-from tagger.engine.runtime import batch_tokens, int8_refusal, pick_device, use_bf16
+from tagger.engine.runtime import batch_tokens, int8_refusal, pick_backend, pick_device, use_bf16
 from tagger.engine.windows import article_text, make_windows
 
 BUNDLE_FILE = "tagger.json"
@@ -50,14 +51,18 @@ class Tagger:
     device: torch.device = field(default_factory=pick_device)
     bf16: bool | str = "auto"
     int8: bool = False  # int8 matmuls (CPU only, opt-in: a compile step of ~15 s at first use)
+    backend: str = "auto"  # what runs the encoder: torch, openvino, or auto (measured per CPU class)
     max_batch_tokens: int = 0  # padded tokens per forward pass; 0: the device's default
-    _fast_encoder: torch.nn.Module | None = field(default=None, repr=False)
+    _fast_encoder: Callable | None = field(default=None, repr=False)  # see inference_encoder
 
     def __post_init__(self) -> None:
         if self.int8 and self.device.type != "cpu":
             raise ValueError(f"int8 scoring runs on the CPU only, not on {self.device.type}")
+        if self.int8 and self.backend == "openvino":
+            raise ValueError("int8 matmuls run on the torch backend only, not on openvino")
         if self.int8 and (why := int8_refusal()):
             raise ValueError(why)
+        pick_backend(self.device, self.backend)  # an unknown or unavailable backend fails here, not mid-job
 
     # ---- scoring -------------------------------------------------------------------------
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -98,12 +103,26 @@ class Tagger:
         """What the matmuls run in here: int8, bf16 or fp32 (chosen per CPU class, or asked for)."""
         return "int8" if self.int8 else "bf16" if use_bf16(self.device, self.bf16) else "fp32"
 
-    def inference_encoder(self) -> tuple[torch.nn.Module, AbstractContextManager]:
+    @property
+    def runs_on(self) -> str:
+        """The backend scoring uses here: torch (the reference; always for int8) or openvino."""
+        return "torch" if self.int8 else pick_backend(self.device, self.backend)
+
+    def inference_encoder(self) -> tuple[Callable, AbstractContextManager]:
         """The encoder scoring runs, and the precision context it runs in. Where the hardware has fast
         bf16: a copy whose matmul weights are stored in bf16 (autocast then casts no weights per call,
         ~1.4x faster here) while layer norms and embeddings stay fp32 as autocast keeps them, which
         holds label agreement with fp32. With int8, the matmuls of that copy run in int8 instead.
+        On the openvino backend: the encoder compiled by OpenVINO in this precision.
         The copy is made once: weights must not change afterwards."""
+        if self.runs_on == "openvino":
+            if self._fast_encoder is None:
+                from tagger.engine.openvino_encoder import OpenVinoEncoder  # loads OpenVINO: only when used
+
+                self._fast_encoder = OpenVinoEncoder(
+                    self.model.encoder, self.precision, torch.get_num_threads()
+                )
+            return self._fast_encoder, nullcontext()
         bf16 = use_bf16(self.device, self.bf16)
         if not (bf16 or self.int8):
             return self.model.encoder, nullcontext()
@@ -187,7 +206,12 @@ class Tagger:
 
     @classmethod
     def load(
-        cls, path: str | Path, device: str | None = None, bf16: bool | str = "auto", int8: bool = False
+        cls,
+        path: str | Path,
+        device: str | None = None,
+        bf16: bool | str = "auto",
+        int8: bool = False,
+        backend: str = "auto",
     ) -> Tagger:
         path = Path(path)
         bundle = json.loads((path / BUNDLE_FILE).read_text())
@@ -210,6 +234,7 @@ class Tagger:
             device=dev,
             bf16=bf16,
             int8=int8,
+            backend=backend,
         )
 
 

@@ -66,6 +66,7 @@ class Annotator:
             "tag": self.tagger.info.get("tag"),
             "trained_at": self.tagger.info.get("trained_at"),
             "precision": self.tagger.precision,
+            "backend": self.tagger.runs_on,
         }
 
     def annotate(self, articles: list[dict], evidence: bool = True) -> list[dict]:

@@ -1,0 +1,58 @@
+"""The encoder compiled by OpenVINO, Intel's CPU inference runtime: fused attention and layer
+kernels in bf16 on AMX (1.4x PyTorch's bf16 there, benchmarks/results/engines.md).
+
+`OpenVinoEncoder(encoder, "bf16")` is called like the PyTorch encoder it was converted from
+(`input_ids=`, `attention_mask=` -> `.last_hidden_state`), so the windowing, pooling and heads
+stay PyTorch's and are shared with every other engine.
+"""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+
+import torch
+from torch import nn
+
+PRECISIONS = {"bf16": "bf16", "fp32": "f32"}
+
+
+class LastHiddenState(nn.Module):
+    """The encoder as a function of (ids, mask) to its last hidden state: what converters trace."""
+
+    def __init__(self, encoder: nn.Module):
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+
+class OpenVinoEncoder:
+    def __init__(self, encoder: nn.Module, precision: str = "bf16", threads: int | None = None):
+        import openvino as ov  # only where this engine is chosen
+
+        if precision not in PRECISIONS:
+            raise ValueError(f"OpenVINO precision {precision!r}: expected one of {', '.join(PRECISIONS)}")
+        dynamic = ov.PartialShape([-1, -1])  # any batch size, any window length
+        with torch.no_grad():
+            model = ov.convert_model(
+                LastHiddenState(encoder).eval(),
+                example_input=(torch.ones(2, 8, dtype=torch.long), torch.ones(2, 8, dtype=torch.long)),
+                input=[("input_ids", dynamic, ov.Type.i64), ("attention_mask", dynamic, ov.Type.i64)],
+            )
+        settings = {"INFERENCE_PRECISION_HINT": PRECISIONS[precision], "PERFORMANCE_HINT": "LATENCY"}
+        if threads:
+            settings["INFERENCE_NUM_THREADS"] = str(threads)
+        self.precision = precision
+        self._compiled = ov.Core().compile_model(model, "CPU", settings)
+        self._request = self._compiled.create_infer_request()
+        self._lock = threading.Lock()  # one infer request, and the service may call from several threads
+
+    def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> SimpleNamespace:
+        with self._lock:
+            out = self._request.infer(
+                {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy()}
+            )
+            hidden = torch.from_numpy(out[0].copy())  # the request reuses its output buffer
+        return SimpleNamespace(last_hidden_state=hidden)
