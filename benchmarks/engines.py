@@ -32,6 +32,7 @@ from inference import decisions, encoder_flops, matmul_peak_gflops, say  # noqa:
 from tagger.engine.registry import Registry  # noqa: E402
 from tagger.engine.runtime import configure_threads, cpu_has_bf16, pick_backend  # noqa: E402
 from tagger.engine.tagger import Tagger  # noqa: E402
+from tagger.engine.windows import make_windows  # noqa: E402
 
 
 def onnxruntime_encoder(tagger: Tagger, path: Path):
@@ -89,13 +90,7 @@ def main() -> None:
     say(f"{len(docs)} articles; CPU {info['cpu']} ({info['cpu_class']})")
     registry = Registry()
     reference = registry.load(args.model, bf16=False, backend="torch")
-    windows = reference.tokenizer(
-        docs,
-        max_length=reference.max_length,
-        truncation=True,
-        stride=reference.overlap,
-        return_overflowing_tokens=True,
-    )["input_ids"]
+    windows = make_windows(reference.tokenizer, docs, reference.max_length, reference.overlap).input_ids
     tokens, flops = sum(len(w) for w in windows), encoder_flops(reference, [len(w) for w in windows])
     say("matmul peaks ...")
     peaks = {"fp32": matmul_peak_gflops(torch.float32)}

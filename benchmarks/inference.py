@@ -25,8 +25,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, save, test_split_articles, texts  # noqa: E402
 
 from tagger.engine.registry import Registry  # noqa: E402
-from tagger.engine.runtime import configure_threads, cpu_class, cpu_has_bf16, cpu_name, int8_refusal  # noqa: E402
+from tagger.engine.runtime import (  # noqa: E402
+    configure_threads,
+    cpu_class,
+    cpu_has_bf16,
+    cpu_name,
+    int8_refusal,
+    matmul_seconds,
+)
 from tagger.engine.tagger import Tagger, sigmoid  # noqa: E402
+from tagger.engine.windows import make_windows  # noqa: E402
 
 
 def matmul_peak_gflops(
@@ -34,15 +42,7 @@ def matmul_peak_gflops(
 ) -> float:
     """GFLOP/s of one (m x k) @ (k x n) matmul: square 2048 is the machine's peak; the encoder's own
     feed-forward shape (2048 tokens x hidden -> 4 x hidden) is what its layers can reach at best."""
-    a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
-    a @ b
-    best = float("inf")
-    for _ in range(5):  # best of five: a shared machine's noise only ever slows a trial down
-        t = time.perf_counter()
-        for _ in range(reps):
-            a @ b
-        best = min(best, time.perf_counter() - t)
-    return 2 * m * k * n * reps / best / 1e9
+    return 2 * m * k * n * reps / matmul_seconds(dtype, m, k, n, reps) / 1e9
 
 
 def layer_shape_peak_gflops(tagger: Tagger, dtype=torch.bfloat16) -> float:
@@ -123,9 +123,7 @@ def main() -> None:
         "one_window_articles": len(short),
         "bf16": bool(cpu_has_bf16()),
     }
-    win = ours.tokenizer(
-        docs, max_length=ours.max_length, truncation=True, stride=ours.overlap, return_overflowing_tokens=True
-    )["input_ids"]
+    win = make_windows(ours.tokenizer, docs, ours.max_length, ours.overlap).input_ids
     say("ours, full mix ...")
     rate, s_ours = timed(lambda: ours.scores(docs), len(docs))
     say(f"  {rate:.1f} articles/s")

@@ -125,13 +125,16 @@ def article_of_words(rows: list[dict], words: int) -> dict:
     return {"id": best["id"], "text": " ".join(best["text"].split()[:words])}
 
 
-def in_process_ms(article: dict, int8: bool, repeats: int = 10) -> dict[str, float]:
-    """Median time of the promoted model on one article in this process: what HTTP and batching add."""
+def promoted_annotator(int8: bool):
+    """The served model, loaded in this process as the service's worker loads it."""
     from tagger.engine.registry import Registry
     from tagger.results.annotate import Annotator
 
-    registry = Registry()
-    annotator = Annotator(registry.load(str(registry.promoted()), int8=int8))
+    return Annotator(Registry().load(int8=int8))
+
+
+def in_process_ms(annotator, article: dict, repeats: int = 10) -> dict[str, float]:
+    """Median time of the model on one article in this process: what HTTP and batching add."""
     out = {}
     for mode, labels_only in MODES.items():
         annotator.annotate([article], evidence=not labels_only)  # warm-up
@@ -144,14 +147,10 @@ def in_process_ms(article: dict, int8: bool, repeats: int = 10) -> dict[str, flo
     return out
 
 
-def in_process_rate(rows: list[dict], call_size: int, seconds: float = 20) -> float:
-    """Labels-only articles/s of the promoted model in this process, in calls of `call_size`
-    articles and no HTTP: the bar REST throughput is measured against (8 clients can have at most
-    8 articles in flight; the worker merges up to 16)."""
-    from tagger.engine.registry import Registry
-    from tagger.results.annotate import Annotator
-
-    annotator = Annotator(Registry().load())
+def in_process_rate(annotator, rows: list[dict], call_size: int, seconds: float = 20) -> float:
+    """Labels-only articles/s of the model in this process, in calls of `call_size` articles and
+    no HTTP: the bar REST throughput is measured against (8 clients can have at most 8 articles in
+    flight; the worker merges up to 16)."""
     annotator.annotate(rows[:call_size], evidence=False)  # warm-up
     done, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
@@ -211,9 +210,10 @@ def main() -> None:
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(30)
-    results["in_process_400_words_ms"] = in_process_ms(article400, args.int8)
+    annotator = promoted_annotator(args.int8)
+    results["in_process_400_words_ms"] = in_process_ms(annotator, article400)
     results["in_process_labels_only_articles_per_s"] = {
-        n: in_process_rate(rows, n, args.duration) for n in (8, 16)
+        n: in_process_rate(annotator, rows, n, args.duration) for n in (8, 16)
     }
     rest8 = next(r for r in results["modes"]["labels only"]["runs"] if r["concurrency"] == 8)
     lines = [

@@ -24,12 +24,9 @@ class TaggerWorker:
         # int8 compiles at the first request (~15 s), not here: compiling during start-up stalled
         # BentoML's readiness check for minutes.
         tagger = Registry().load(str(self.model.tag), int8=int8_from_env(), backend=backend_from_env())
-        annotator = Annotator(tagger)
         # Concurrent calls are merged into one model call without waiting for a batch to fill
         # (service/batcher.py); BentoML's own batching waited after bursts of load.
-        self.batcher = GreedyBatcher(
-            lambda articles, evidence: annotator.annotate(articles, evidence=evidence), MAX_BATCH_ARTICLES
-        )
+        self.batcher = GreedyBatcher(Annotator(tagger).annotate, MAX_BATCH_ARTICLES)
 
     @bentoml.api
     async def predict(self, articles: list[dict]) -> list[dict]:

@@ -59,19 +59,24 @@ def cpu_has_bf16() -> bool:
 def bf16_measured_faster(margin: float = 1.2) -> bool:
     """Time a matmul of the encoder's feed-forward shape in bf16 and fp32 (best of 3, ~0.3 s once
     per process); bf16 must win by `margin` to be chosen."""
+    shape = (1024, 384, 1536)
+    return matmul_seconds(torch.bfloat16, *shape, trials=3) * margin < matmul_seconds(
+        torch.float32, *shape, trials=3
+    )
 
-    def best(dtype: torch.dtype) -> float:
-        a, b = torch.randn(1024, 384, dtype=dtype), torch.randn(384, 1536, dtype=dtype)
-        a @ b
-        times = []
-        for _ in range(3):
-            t = time.perf_counter()
-            for _ in range(10):
-                a @ b
-            times.append(time.perf_counter() - t)
-        return min(times)
 
-    return best(torch.bfloat16) * margin < best(torch.float32)
+def matmul_seconds(dtype: torch.dtype, m: int, k: int, n: int, reps: int = 10, trials: int = 5) -> float:
+    """Seconds for `reps` (m x k) @ (k x n) matmuls, best of `trials`: a shared machine's noise only
+    ever slows a trial down."""
+    a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
+    a @ b
+    best = float("inf")
+    for _ in range(trials):
+        t = time.perf_counter()
+        for _ in range(reps):
+            a @ b
+        best = min(best, time.perf_counter() - t)
+    return best
 
 
 def cpu_has_int8_dot() -> bool:
@@ -158,6 +163,7 @@ BACKENDS = ("torch", "openvino")
 BACKEND_BY_CPU_CLASS = {"AMX": "openvino"}
 
 
+@lru_cache(maxsize=1)
 def openvino_installed() -> bool:
     return importlib.util.find_spec("openvino") is not None
 
