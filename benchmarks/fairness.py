@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import json
-import os
-import subprocess
 import sys
 import time
 import urllib.error
@@ -23,9 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, save, test_split_articles  # noqa: E402
-from rest import free_port, wait_ready  # noqa: E402
+from rest import served  # noqa: E402
 
-from tagger.paths import project_dir  # noqa: E402
 from tagger.results.annotate import MAX_BATCH_ITEMS, MAX_SYNC_CHARS  # noqa: E402
 
 
@@ -70,20 +67,12 @@ def main() -> None:
     per = MAX_SYNC_CHARS // MAX_BATCH_ITEMS
     heavy = [{"id": f"h{i}", "text": " ".join(words[i * 500 :])[:per]} for i in range(MAX_BATCH_ITEMS)]
     short = [{"id": r["id"], "text": r["text"][:1500]} for r in rows[: args.clients * 3]]
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bentoml", "serve", "service.service:TaggerService", "--port", str(port)],
-        cwd=project_dir(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    try:
-        wait_ready(port, proc)
+    with served() as (port, _):
         post(port, "/classify", short[0])  # warm-up
         rounds = []
         for i in range(args.rounds):
             rounds.append(round_of(port, heavy, short, args.clients))
             print(f"round {i + 1}: {rounds[-1]}", flush=True)
-    finally:
-        os.killpg(proc.pid, 15)
     p95 = max(r["short_p95_ms"] for r in rounds)
     payload = {"machine": machine(), "heavy_chars": sum(len(a["text"]) for a in heavy), "rounds": rounds}
     table = "\n".join(

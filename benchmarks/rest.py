@@ -21,6 +21,7 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -40,17 +41,39 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 300) -> None:
+@contextlib.contextmanager
+def served(env: dict | None = None) -> Iterator[tuple[int, subprocess.Popen]]:
+    """`bentoml serve` of the promoted model on a free localhost port, stopped on exit. Its output
+    goes to a log whose tail is shown if it dies during start (e.g. no model stored)."""
+    port = free_port()
+    log = tempfile.NamedTemporaryFile("w+", suffix=".log", prefix="bench-serve-", delete=False)
+    cmd = [sys.executable, "-m", "bentoml", "serve", "service.service:TaggerService"]
+    proc = subprocess.Popen(
+        [*cmd, "--host", "127.0.0.1", "--port", str(port)],
+        cwd=project_dir(), env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_ready(port, proc, Path(log.name))
+        yield port, proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, 15)
+            proc.wait()
+
+
+def wait_ready(port: int, proc: subprocess.Popen, log: Path, timeout: float = 300) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError("service exited during start")
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+            raise RuntimeError(f"the service exited during start (log {log}):\n{tail}")
         try:
             if urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2).status == 200:
                 return
         except OSError:
             time.sleep(0.5)
-    raise TimeoutError("service not ready")
+    raise TimeoutError(f"the service was not ready after {timeout:.0f} s (log {log})")
 
 
 def rss_mb(proc: subprocess.Popen) -> float:
@@ -166,27 +189,7 @@ def main() -> None:
     ap.add_argument("--int8", action="store_true", help="serve with int8 matmuls (TAGGER_INT8=1)")
     args = ap.parse_args()
     rows = test_split_articles()
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bentoml",
-            "serve",
-            "service.service:TaggerService",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=project_dir(),
-        env={**os.environ, "TAGGER_INT8": "1" if args.int8 else "0"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        wait_ready(port, proc)
+    with served({"TAGGER_INT8": "1" if args.int8 else "0"}) as (port, proc):
         idle = rss_mb(proc)
         for labels_only in MODES.values():  # warm-up (int8 compiles at the first request)
             load(port, rows[:8], 1, 3, labels_only)
@@ -207,9 +210,6 @@ def main() -> None:
                 "runs": runs,
             }
         results["loaded_rss_mb"] = rss_mb(proc)
-    finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(30)
     annotator = promoted_annotator(args.int8)
     results["in_process_400_words_ms"] = in_process_ms(annotator, article400)
     results["in_process_labels_only_articles_per_s"] = {

@@ -12,7 +12,7 @@ from tagger.results.annotate import Annotator
 # BentoML declares a service's model on the class, so the tag is read when this module is
 # imported; it fails at start, naming the model and the command that trains it.
 MODEL_TAG = serving_tag()
-MAX_BATCH_ARTICLES = 16  # on 2 cores, larger model calls add latency without adding throughput
+MAX_BATCH_ARTICLES = 8  # per model call: more adds no throughput on 2 cores, and short calls wait longer
 
 
 @bentoml.service(name="article-tagger-model", workers=1, traffic={"timeout": 300})

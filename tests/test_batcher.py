@@ -63,3 +63,13 @@ def test_an_error_reaches_every_call_of_its_batch_and_later_calls_still_run():
     assert results[0] == ["a:ev"] and results[3] == ["d:ev"]
     for failed in results[1:3]:
         assert isinstance(failed, ValueError) and "bad item c" in str(failed)
+
+
+def test_a_large_call_runs_in_parts_and_short_calls_go_between_them():
+    """Six articles with max_items 4: the short call that arrived meanwhile runs before the second part."""
+    model = Model()
+    batcher = GreedyBatcher(model, max_items=4)
+    big = [f"b{i}" for i in range(6)]
+    results = asyncio.run(busy_then(model, batcher, [(big, True), (["c"], True)]))
+    assert results == [["a:ev"], [f"{x}:ev" for x in big], ["c:ev"]]
+    assert model.calls == [(["a"], True), (big[:4], True), (["c"], True), (big[4:], True)]

@@ -95,6 +95,16 @@ def test_same_seed_config_and_data_give_the_same_model(small_corpus, tmp_path):
     assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
 
 
+def test_a_student_with_fewer_layers_trains_stores_and_loads(small_corpus, tmp_path):
+    """encoder.layers keeps the lowest N layers: the stored model has N, and loads and scores."""
+    res = train_tiny(small_corpus, "t-student", "--set", "encoder.layers=1", "--runs-dir", str(tmp_path))
+    assert res.returncode == 0, res.stderr[-3000:]
+    tagger = Registry("t-student").load()
+    assert tagger.model.encoder.config.num_hidden_layers == 1 == len(tagger.model.encoder.encoder.layer)
+    [out] = tagger.predict([{"text": "A Pakistani frigate docked at Chattogram."}])
+    assert out["framing"] in tagger.schema.framings
+
+
 def test_bad_label_files_stop_training_before_any_work(small_corpus, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text(

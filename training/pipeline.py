@@ -98,7 +98,7 @@ def fit_tagger(cfg: RunConfig, data: RunData, schema: LabelSchema, provenance: d
     configure_threads()
     seed_everything(cfg.train.seed)
     device = pick_device()
-    encoder, tokenizer = build_encoder(cfg.encoder.pretrained, cfg.encoder.random_init)
+    encoder, tokenizer = build_encoder(cfg.encoder.pretrained, cfg.encoder.random_init, cfg.encoder.layers)
     model = TaggerNetwork(
         encoder, len(schema.topics), len(schema.framings), cfg.train.dropout, cfg.encoder.pooling
     )

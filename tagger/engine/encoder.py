@@ -55,20 +55,25 @@ def load_tokenizer(path: str | Path) -> PreTrainedTokenizerFast:
     return tok
 
 
-def build_encoder(pretrained: str | None, random_init: dict | None):
-    """(encoder, tokenizer): pretrained weights, or a small random BERT sharing the MiniLM vocabulary."""
+def build_encoder(pretrained: str | None, random_init: dict | None, layers: int | None = None):
+    """(encoder, tokenizer): pretrained weights, or a small random BERT sharing the MiniLM vocabulary.
+    `layers`: keep only the lowest N transformer layers of the pretrained encoder (a faster student)."""
     offline()
     tokenizer = load_tokenizer(pretrained_dir(pretrained or DEFAULT_ENCODER_PACKAGE))
     if random_init:
-        config = BertConfig(vocab_size=tokenizer.vocab_size, **random_init)
+        config = BertConfig(
+            vocab_size=tokenizer.vocab_size,
+            **{**random_init, **({"num_hidden_layers": layers} if layers else {})},
+        )
         return BertModel(config, add_pooling_layer=False), tokenizer
     path = str(pretrained_dir(pretrained))
+    kw = {"local_files_only": True, "add_pooling_layer": False}
+    if layers:
+        kw["num_hidden_layers"] = layers
     try:  # SDPA's fused attention where the architecture has it (BERT), else the plain one (MPNet)
-        encoder = AutoModel.from_pretrained(
-            path, local_files_only=True, attn_implementation="sdpa", add_pooling_layer=False
-        )
+        encoder = AutoModel.from_pretrained(path, attn_implementation="sdpa", **kw)
     except ValueError:
-        encoder = AutoModel.from_pretrained(path, local_files_only=True, add_pooling_layer=False)
+        encoder = AutoModel.from_pretrained(path, **kw)
     return encoder, tokenizer
 
 
