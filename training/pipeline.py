@@ -11,7 +11,7 @@ from pathlib import Path
 from tagger.data.records import Article
 from tagger.data.schema import LabelSchema
 from tagger.engine.calibration import tune_thresholds
-from tagger.engine.encoder import build_encoder
+from tagger.engine.encoder import DEFAULT_ENCODER_PACKAGE, build_encoder
 from tagger.engine.network import TaggerNetwork
 from tagger.engine.registry import PROMOTION_KEYS, Registry, should_promote
 from tagger.engine.runtime import configure_threads, pick_device
@@ -153,6 +153,12 @@ def evaluate_all(tagger: Tagger, cfg: RunConfig, data: RunData) -> dict[str, dic
     return results
 
 
+def frozen_baseline_name(pretrained: str) -> str:
+    """The frozen-embedding baseline is named for the encoder it embeds with."""
+    name = "minilm" if pretrained == DEFAULT_ENCODER_PACKAGE else Path(pretrained).name
+    return f"frozen-{name}+logreg"
+
+
 def run_baselines(
     cfg: RunConfig, data: RunData, schema: LabelSchema, sets: dict[str, list[Article]]
 ) -> dict[str, dict[str, dict]]:
@@ -160,7 +166,9 @@ def run_baselines(
     as ours, then scored on every set: {baseline: {set: metrics}}."""
     feats = {"tfidf+logreg": baselines.tfidf_features()}
     if cfg.encoder.pretrained:
-        feats["frozen-minilm+logreg"] = baselines.frozen_encoder_features(cfg.encoder.pretrained, schema)
+        feats[frozen_baseline_name(cfg.encoder.pretrained)] = baselines.frozen_encoder_features(
+            cfg.encoder.pretrained, schema
+        )
     val_articles, val_texts = data.calibration
     out = {}
     for name, featurize in feats.items():
