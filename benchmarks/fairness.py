@@ -21,8 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, save, test_split_articles  # noqa: E402
-from rest import served  # noqa: E402
 
+from service.local_server import LocalServer  # noqa: E402
 from tagger.results.annotate import MAX_BATCH_ITEMS, MAX_SYNC_CHARS  # noqa: E402
 
 
@@ -67,7 +67,8 @@ def main() -> None:
     per = MAX_SYNC_CHARS // MAX_BATCH_ITEMS
     heavy = [{"id": f"h{i}", "text": " ".join(words[i * 500 :])[:per]} for i in range(MAX_BATCH_ITEMS)]
     short = [{"id": r["id"], "text": r["text"][:1500]} for r in rows[: args.clients * 3]]
-    with served() as (port, _):
+    with LocalServer(timeout=300) as server:
+        port = server.port
         post(port, "/classify", short[0])  # warm-up
         rounds = []
         for i in range(args.rounds):

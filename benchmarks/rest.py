@@ -14,14 +14,11 @@ import contextlib
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -30,50 +27,9 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, save, test_split_articles  # noqa: E402
 
-from tagger.paths import project_dir  # noqa: E402
+from service.local_server import LocalServer  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def served(env: dict | None = None) -> Iterator[tuple[int, subprocess.Popen]]:
-    """`bentoml serve` of the promoted model on a free localhost port, stopped on exit. Its output
-    goes to a log whose tail is shown if it dies during start (e.g. no model stored)."""
-    port = free_port()
-    log = tempfile.NamedTemporaryFile("w+", suffix=".log", prefix="bench-serve-", delete=False)
-    cmd = [sys.executable, "-m", "bentoml", "serve", "service.service:TaggerService"]
-    proc = subprocess.Popen(
-        [*cmd, "--host", "127.0.0.1", "--port", str(port)],
-        cwd=project_dir(), env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        wait_ready(port, proc, Path(log.name))
-        yield port, proc
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, 15)
-            proc.wait()
-
-
-def wait_ready(port: int, proc: subprocess.Popen, log: Path, timeout: float = 300) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
-            raise RuntimeError(f"the service exited during start (log {log}):\n{tail}")
-        try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2).status == 200:
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"the service was not ready after {timeout:.0f} s (log {log})")
 
 
 def rss_mb(proc: subprocess.Popen) -> float:
@@ -189,7 +145,8 @@ def main() -> None:
     ap.add_argument("--int8", action="store_true", help="serve with int8 matmuls (TAGGER_INT8=1)")
     args = ap.parse_args()
     rows = test_split_articles()
-    with served({"TAGGER_INT8": "1" if args.int8 else "0"}) as (port, proc):
+    with LocalServer(env={"TAGGER_INT8": "1" if args.int8 else "0"}, timeout=300) as server:
+        port, proc = server.port, server.proc
         idle = rss_mb(proc)
         for labels_only in MODES.values():  # warm-up (int8 compiles at the first request)
             load(port, rows[:8], 1, 3, labels_only)

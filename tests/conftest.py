@@ -91,8 +91,8 @@ def promoted_tiny(small_corpus) -> str:
 def server(promoted_tiny):
     """A real `bentoml serve` of the API on a free localhost port serving the tiny model, one per
     test module (a module that needs other settings defines its own)."""
-    from servers import Server
+    from service.local_server import LocalServer
 
-    s = Server("service.service:TaggerService")
+    s = LocalServer(cwd=REPO)
     yield s
     s.stop()

@@ -9,8 +9,9 @@ import sys
 
 import numpy as np
 import pytest
-from servers import ARTICLES, Server, call
+from servers import ARTICLES, call
 
+from service.local_server import LocalServer
 from tagger.engine.runtime import cpu_has_int8_dot
 
 from conftest import REPO
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_auth_on_when_token_set(promoted_tiny):
-    s = Server("service.service:TaggerService", env={"TAGGER_API_TOKEN": "s3cret"})
+    s = LocalServer(env={"TAGGER_API_TOKEN": "s3cret"}, cwd=REPO)
     try:
         assert call(s.port, "/classify", ARTICLES[0])[0] == 401
         assert call(s.port, "/classify", ARTICLES[0], token="wrong")[0] == 401
@@ -34,7 +35,7 @@ def test_int8_service_gives_what_the_int8_engine_gives(promoted_tiny):
     from tagger.engine.registry import Registry
     from tagger.results.annotate import Annotator
 
-    s = Server("service.service:TaggerService", env={"TAGGER_INT8": "1"})
+    s = LocalServer(env={"TAGGER_INT8": "1"}, cwd=REPO)
     try:
         status, got = call(s.port, "/classify_batch", {"articles": ARTICLES, "evidence": False})
     finally:
@@ -74,7 +75,7 @@ def test_bentoml_build_makes_a_bento_that_serves(promoted_tiny):
     assert res.returncode == 0, res.stderr[-3000:]
     tag = res.stdout.strip().splitlines()[-1].removeprefix("__tag__:")
     assert tag.startswith("article-tagger:")
-    s = Server(tag)
+    s = LocalServer(tag, cwd=REPO)
     try:
         status, out = call(s.port, "/classify", ARTICLES[1])
         assert status == 200 and out["id"] == "t1"

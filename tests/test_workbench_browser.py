@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 from browsers import SEED, chromium_browser, needs_chromium  # noqa: F401 (the `browser` fixture)
-from servers import Server, call
+from servers import call
+
+from service.local_server import LocalServer
 
 from conftest import REPO, run_tagger
 
@@ -24,7 +26,7 @@ def feedback_file(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(promoted_tiny, feedback_file):
-    s = Server("service.service:TaggerService", env={"TAGGER_FEEDBACK_FILE": str(feedback_file)})
+    s = LocalServer(env={"TAGGER_FEEDBACK_FILE": str(feedback_file)}, cwd=REPO)
     yield s
     s.stop()
 

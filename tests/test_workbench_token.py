@@ -2,13 +2,17 @@
 
 import pytest
 from browsers import SEED, chromium_browser, needs_chromium  # noqa: F401 (the `browser` fixture)
-from servers import Server, call
+from servers import call
+
+from service.local_server import LocalServer
+
+from conftest import REPO
 
 pytestmark = [pytest.mark.slow, needs_chromium]
 
 
 def test_token_is_asked_for_and_sent(promoted_tiny, browser, tmp_path):
-    s = Server("service.service:TaggerService", env={"TAGGER_API_TOKEN": "s3cret"})
+    s = LocalServer(env={"TAGGER_API_TOKEN": "s3cret"}, cwd=REPO)
     try:
         assert call(s.port, "/workbench/api/schema", method="GET")[0] == 401
         page = browser.new_page()

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from service.local_server import LocalServer
+
 ROOT = Path.cwd()
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from rest import served  # noqa: E402
 
 SIZES = {"workbench-1400x900.png": (1400, 900), "workbench-narrow-420x860.png": (420, 860)}
 
@@ -28,11 +28,11 @@ def main() -> None:
     if not chromium:
         sys.exit("chromium is not installed (apt-get install chromium)")
     seed = sorted((ROOT / "seeds").glob("*.txt"))[0].read_text(encoding="utf-8")
-    with served() as (port, _), sync_playwright() as p:
+    with LocalServer(timeout=300) as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"], headless=True)
         for name, (width, height) in SIZES.items():
             page = browser.new_page(viewport={"width": width, "height": height})
-            page.goto(f"http://127.0.0.1:{port}/")
+            page.goto(f"http://127.0.0.1:{server.port}/")
             page.wait_for_selector("body[data-ready=true]", timeout=30_000)
             page.fill("#read-text", seed)
             page.keyboard.press("Control+Enter")

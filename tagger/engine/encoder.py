@@ -57,19 +57,15 @@ def load_tokenizer(path: str | Path) -> PreTrainedTokenizerFast:
 
 def build_encoder(pretrained: str | None, random_init: dict | None, layers: int | None = None):
     """(encoder, tokenizer): pretrained weights, or a small random BERT sharing the MiniLM vocabulary.
-    `layers`: keep only the lowest N transformer layers of the pretrained encoder (a faster student)."""
+    `layers`: keep only the lowest N transformer layers (a faster student; a random BERT gets N)."""
     offline()
     tokenizer = load_tokenizer(pretrained_dir(pretrained or DEFAULT_ENCODER_PACKAGE))
+    depth = {"num_hidden_layers": layers} if layers else {}
     if random_init:
-        config = BertConfig(
-            vocab_size=tokenizer.vocab_size,
-            **{**random_init, **({"num_hidden_layers": layers} if layers else {})},
-        )
+        config = BertConfig(vocab_size=tokenizer.vocab_size, **{**random_init, **depth})
         return BertModel(config, add_pooling_layer=False), tokenizer
     path = str(pretrained_dir(pretrained))
-    kw = {"local_files_only": True, "add_pooling_layer": False}
-    if layers:
-        kw["num_hidden_layers"] = layers
+    kw = {"local_files_only": True, "add_pooling_layer": False, **depth}
     try:  # SDPA's fused attention where the architecture has it (BERT), else the plain one (MPNet)
         encoder = AutoModel.from_pretrained(path, attn_implementation="sdpa", **kw)
     except ValueError:

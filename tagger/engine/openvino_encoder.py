@@ -1,5 +1,5 @@
 """The encoder compiled by OpenVINO, Intel's CPU inference runtime: fused attention and layer
-kernels in bf16 on AMX (1.4x PyTorch's bf16 there, benchmarks/results/engines.md).
+kernels in bf16 on AMX (1.28x PyTorch's bf16 there, benchmarks/results/engines-AMX.md).
 
 `OpenVinoEncoder(encoder, "bf16")` is called like the PyTorch encoder it was converted from
 (`input_ids=`, `attention_mask=` -> `.last_hidden_state`), so the windowing, pooling and heads

@@ -157,7 +157,7 @@ def configure_threads() -> int:
 
 BACKEND_ENV = "TAGGER_BACKEND"
 BACKENDS = ("torch", "openvino")
-# The backend that runs the encoder, per CPU class, from measurements (benchmarks/results/engines.md):
+# The backend that runs the encoder, per CPU class, from measurements (benchmarks/results/engines-*.md):
 # OpenVINO only where it was measured faster than PyTorch. AVX2: OpenVINO fp32 0.94x of PyTorch
 # (issue #15); AVX-512 classes: not measured yet, so PyTorch, the reference.
 BACKEND_BY_CPU_CLASS = {"AMX": "openvino"}
