@@ -7,8 +7,8 @@ when `onnxruntime` and `onnx` are installed (not a dependency). Each row: articl
 the test mix, GFLOP/s against the measured matmul peak at its precision, label agreement with the
 reference, and how far an article's scores move when its batch-mates change. Writes
 benchmarks/results/engines-<CPU class>.{json,md}. To measure AVX2 on a bigger CPU:
-`benchmarks/as-cpu AVX2 python benchmarks/engines.py` (PyTorch's kernels only: OpenVINO's are not held
-back, so its rows there are the bigger CPU's).
+`benchmarks/as-cpu AVX2 python benchmarks/engines.py` (ONNX Runtime's kernels are not held back
+there; PyTorch's and OpenVINO's are).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from common import machine, save, test_split_articles, texts  # noqa: E402
 from inference import decisions, encoder_flops, matmul_peak_gflops, say  # noqa: E402
 
 from tagger.engine.registry import Registry  # noqa: E402
-from tagger.engine.runtime import configure_threads, cpu_has_bf16, pick_backend  # noqa: E402
+from tagger.engine.runtime import TIMED, configure_threads, cpu_has_bf16, pick_backend  # noqa: E402
 from tagger.engine.tagger import Tagger  # noqa: E402
 from tagger.engine.windows import make_windows  # noqa: E402
 
@@ -116,7 +116,10 @@ def main() -> None:
             encoder = onnxruntime_encoder(tagger, Path(folder) / "encoder.onnx")
             tagger.inference_encoder = lambda: (encoder, contextlib.nullcontext())
             rows["onnxruntime fp32"] = measure(tagger, docs, flops, peaks["fp32"], ref, reference)
-    auto = f"{pick_backend(torch.device('cpu'))} {'bf16' if cpu_has_bf16() else 'fp32'}"
+    say("automatic choice ...")
+    chosen = registry.load(args.model)
+    timed = pick_backend(torch.device("cpu")) == TIMED
+    auto = f"{chosen.runs_on} {chosen.precision}{' (both timed on the model at load)' if timed else ''}"
     results = {"machine": info, "articles": len(docs), "tokens": tokens, "auto_choice": auto, "rows": rows}
     base = rows["torch fp32"]["articles_per_s"]
     lines = [

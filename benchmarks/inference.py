@@ -187,7 +187,9 @@ def main() -> None:
             f"| ours (whole articles, {ours.runs_on} {ours.precision}) | {rate:.1f} "
             f"| {results['ours_one_window']['articles_per_s']:.1f} |",
             f"| ours + int8 matmuls (opt-in: `tagger score --int8`) | {rate8:.1f} "
-            f"| {results['int8_one_window']['articles_per_s']:.1f} |",
+            f"| {results['int8_one_window']['articles_per_s']:.1f} |"
+            if int8 is not None
+            else "| ours + int8 matmuls (opt-in: `tagger score --int8`) | refused on this class | refused |",
             "",
             f"- ours: {results['ours_full_mix']['tokens_per_s']:.0f} tokens/s, "
             f"{results['ours_full_mix']['gflops']:.0f} GFLOP/s achieved vs {peak:.0f} GFLOP/s measured matmul peak "

@@ -66,19 +66,14 @@ def load(port: int, rows: list[dict], concurrency: int, duration: float, labels_
 
 
 def cpu_split(proc: subprocess.Popen, run) -> tuple[object, dict[str, float]]:
-    """Run `run()` and say where the CPU time went meanwhile: core-seconds per service process
-    (named by the BentoML service it serves), the load client, and the wall time."""
+    """Run `run()` and say where the CPU time went meanwhile: core-seconds of the service's process
+    (API and model), of `bentoml serve`'s supervisor, of the load client, and the wall time."""
 
     def per_process() -> dict[int, tuple[str, float]]:
         out = {}
         for p in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]:
             with contextlib.suppress(psutil.Error):
-                cmd = " ".join(p.cmdline())
-                name = (
-                    "model worker"
-                    if "TaggerWorker" in cmd or "article-tagger-model" in cmd
-                    else "API and supervisor"
-                )
+                name = "service (API and model, one process)" if p.pid != proc.pid else "supervisor"
                 t = p.cpu_times()
                 out[p.pid] = (name, t.user + t.system)
         return out
@@ -105,7 +100,7 @@ def article_of_words(rows: list[dict], words: int) -> dict:
 
 
 def promoted_annotator(int8: bool):
-    """The served model, loaded in this process as the service's worker loads it."""
+    """The served model, loaded in this process as the service loads it."""
     from tagger.engine.registry import Registry
     from tagger.results.annotate import Annotator
 
@@ -129,7 +124,7 @@ def in_process_ms(annotator, article: dict, repeats: int = 10) -> dict[str, floa
 def in_process_rate(annotator, rows: list[dict], call_size: int, seconds: float = 20) -> float:
     """Labels-only articles/s of the model in this process, in calls of `call_size` articles and
     no HTTP: the bar REST throughput is measured against (8 clients can have at most 8 articles in
-    flight; the worker merges up to 16)."""
+    flight; the service merges up to 8 into one model call)."""
     annotator.annotate(rows[:call_size], evidence=False)  # warm-up
     done, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:

@@ -1,5 +1,9 @@
 """`TaggerService`: the public REST API (validation, per-item errors, metrics, async jobs). The
-model runs in `TaggerWorker` (service/worker.py), which batches concurrent calls."""
+model is loaded once in `__init__`, in the same process as the API: concurrent calls are merged
+into one model call (service/batcher.py) that runs in a thread while the event loop takes requests.
+
+The model used to run in a second BentoML service behind an HTTP hop; serving it here did ~10%
+more requests/s at 8 clients (benchmarks/results/rest.md), and one process holds the weights."""
 
 from __future__ import annotations
 
@@ -10,16 +14,28 @@ import bentoml
 from pydantic import ConfigDict, Field, StrictBool
 
 from service.auth import BearerAuth
+from service.batcher import GreedyBatcher
 from service.contract import ApiError, ContractMiddleware
 from service.metrics import record
-from service.retry import retry_on_reset
 from service.workbench import app as workbench
-from service.worker import TaggerWorker
-from tagger.results.annotate import MAX_BATCH_ITEMS, MAX_SYNC_CHARS, MAX_TEXT_CHARS, article_problem
+from tagger.engine.registry import Registry, serving_tag
+from tagger.engine.runtime import backend_from_env, configure_threads, int8_from_env
+from tagger.results.annotate import (
+    MAX_BATCH_ITEMS,
+    MAX_SYNC_CHARS,
+    MAX_TEXT_CHARS,
+    Annotator,
+    article_problem,
+)
 
 EVIDENCE_HELP = "Also return the sentences that support each label (false: labels only, about 2x faster)"
-JOB_CHUNK = 8  # articles a job sends to the model at a time: short calls get their turn in between
+# Articles per model call: more adds no throughput on 2 cores, and short calls wait longer. Larger
+# calls and jobs run in parts of this size, with short calls served between the parts.
+MODEL_CALL_ARTICLES = 8
 NON_BLANK = r"\S"
+# BentoML declares a service's model on the class, so the tag is read when this module is
+# imported; it fails at start, naming the model and the command that trains it.
+MODEL_TAG = serving_tag()
 
 
 class ArticleIn(bentoml.IODescriptor):
@@ -50,9 +66,16 @@ class BatchIn(bentoml.IODescriptor):
     evidence: StrictBool = Field(default=True, description=EVIDENCE_HELP)
 
 
-@bentoml.service(name="article-tagger", traffic={"timeout": 300})
+@bentoml.service(name="article-tagger", workers=1, traffic={"timeout": 300})
 class TaggerService:
-    model = bentoml.depends(TaggerWorker)
+    model = bentoml.models.BentoModel(MODEL_TAG)
+
+    def __init__(self) -> None:
+        configure_threads()
+        # int8 compiles at the first request (~15 s), not here: compiling during start-up stalled
+        # BentoML's readiness check for minutes.
+        tagger = Registry().load(str(self.model.tag), int8=int8_from_env(), backend=backend_from_env())
+        self.batcher = GreedyBatcher(Annotator(tagger).annotate, MODEL_CALL_ARTICLES)
 
     @bentoml.api(input_spec=ArticleIn)
     async def classify(
@@ -62,7 +85,7 @@ class TaggerService:
         article = {"text": text, "title": title, "id": id}
         if problem := article_problem(article):
             raise ApiError(problem.message, field=problem.field)
-        [result] = await retry_on_reset(self._predict(evidence), [article])
+        [result] = await self.batcher.submit([article], evidence)
         record([article], [result])
         return result
 
@@ -79,23 +102,18 @@ class TaggerService:
                 field="articles",
                 status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
             )
-        return await self._batch(articles, evidence, chunk=MAX_BATCH_ITEMS)
+        return await self._batch(articles, evidence)
 
     @bentoml.task(input_spec=BatchIn)
     async def submit(self, articles: list[Any], evidence: bool = True) -> list[dict]:
         """Async job, checked like /classify_batch: returns a task id at once; poll
         GET /submit/status?task_id=, fetch GET /submit/get?task_id=."""
-        return await self._batch(articles, evidence, chunk=JOB_CHUNK)
+        return await self._batch(articles, evidence)
 
-    def _predict(self, evidence: bool):
-        return self.model.to_async.predict if evidence else self.model.to_async.predict_labels
-
-    async def _batch(self, articles: list[Any], evidence: bool, chunk: int) -> list[dict]:
+    async def _batch(self, articles: list[Any], evidence: bool) -> list[dict]:
         problems = {i: p for i, a in enumerate(articles) if (p := article_problem(a))}
         valid = [a for i, a in enumerate(articles) if i not in problems]
-        done: list[dict] = []
-        for start in range(0, len(valid), chunk):  # a long job yields to other callers between chunks
-            done += await retry_on_reset(self._predict(evidence), valid[start : start + chunk])
+        done = await self.batcher.submit(valid, evidence) if valid else []
         scored = iter(done)
         results = [
             {

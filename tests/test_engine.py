@@ -119,13 +119,14 @@ def test_cpu_class_can_be_forced_down_but_not_up(monkeypatch):
 
 @pytest.mark.parametrize(
     ("cpu", "backend"),
-    [("AMX", "openvino"), ("AVX-512-bf16", "torch"), ("AVX-512", "torch"), ("AVX2", "torch")],
+    [("AMX", "openvino"), ("AVX-512-bf16", "openvino"), ("AVX-512", "openvino"), ("AVX2", runtime.TIMED)],
 )
 def test_backend_is_chosen_per_cpu_class_and_can_be_overridden(monkeypatch, tag, cpu, backend):
     monkeypatch.setattr(runtime, "cpu_flags", lambda: runtime.CLASS_FLAGS[cpu])
     cpu_device = torch.device("cpu")
     assert runtime.pick_backend(cpu_device) == backend
-    assert Registry("t-engine").load(tag).runs_on == backend
+    runs_on = Registry("t-engine").load(tag).runs_on
+    assert runs_on == backend if backend != runtime.TIMED else runs_on in runtime.BACKENDS
     assert runtime.pick_backend(torch.device("cuda")) == "torch"
     for forced in runtime.BACKENDS:
         assert runtime.pick_backend(cpu_device, forced) == forced
@@ -136,3 +137,33 @@ def test_backend_is_chosen_per_cpu_class_and_can_be_overridden(monkeypatch, tag,
         runtime.backend_from_env()
     with pytest.raises(ValueError, match="int8 matmuls run on the torch backend only"):
         Registry("t-engine").load(tag, int8=True, backend="openvino")
+
+
+@pytest.mark.parametrize("winner", runtime.BACKENDS)
+def test_where_the_class_says_timed_both_backends_run_and_the_faster_is_kept(monkeypatch, tag, winner):
+    import tagger.engine.tagger as tagger_module
+
+    monkeypatch.setattr(runtime, "cpu_flags", lambda: runtime.CLASS_FLAGS["AVX2"])
+    ran = []
+
+    def fake_fastest(candidates):
+        for name, run in candidates.items():
+            run()  # both really run on the model
+            ran.append(name)
+        return winner
+
+    monkeypatch.setattr(tagger_module, "fastest", fake_fastest)
+    tagger = Registry("t-engine").load(tag)
+    assert tagger.runs_on == winner
+    assert sorted(ran) == sorted(runtime.BACKENDS)
+    assert (tagger._openvino is not None) == (winner == "openvino")  # the loser's compile is dropped
+    assert tagger.runs_on == winner and len(ran) == 2  # decided once
+    [result] = tagger.predict([{"text": "A Pakistani frigate docked at Chattogram."}])
+    assert result["framing"] in tagger.schema.framings
+
+
+def test_fastest_picks_the_quicker_candidate():
+    import time
+
+    assert runtime.fastest({"slow": lambda: time.sleep(0.02), "quick": lambda: None}) == "quick"
+    assert runtime.fastest({"quick": lambda: None, "slow": lambda: time.sleep(0.02)}) == "quick"

@@ -1,5 +1,6 @@
 """The encoder compiled by OpenVINO, Intel's CPU inference runtime: fused attention and layer
-kernels in bf16 on AMX (1.28x PyTorch's bf16 there, benchmarks/results/engines-AMX.md).
+kernels, bf16 on AMX (1.1-1.3x PyTorch's bf16 there) and fp32 on AVX-512 and AVX2 (1.1-1.3x
+PyTorch's fp32 held to those classes; benchmarks/results/engines-*.md).
 
 `OpenVinoEncoder(encoder, "bf16")` is called like the PyTorch encoder it was converted from
 (`input_ids=`, `attention_mask=` -> `.last_hidden_state`), so the windowing, pooling and heads

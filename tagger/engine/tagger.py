@@ -20,7 +20,15 @@ from tagger.data.schema import LabelSchema
 from tagger.engine.calibration import fit_framing_bias, fit_temperature, tune_thresholds
 from tagger.engine.encoder import encoder_from_config, load_tokenizer
 from tagger.engine.network import TaggerNetwork
-from tagger.engine.runtime import batch_tokens, int8_refusal, pick_backend, pick_device, use_bf16
+from tagger.engine.runtime import (
+    TIMED,
+    batch_tokens,
+    fastest,
+    int8_refusal,
+    pick_backend,
+    pick_device,
+    use_bf16,
+)
 from tagger.engine.windows import article_text, make_windows
 
 BUNDLE_FILE = "tagger.json"
@@ -54,6 +62,8 @@ class Tagger:
     backend: str = "auto"  # what runs the encoder: torch, openvino, or auto (measured per CPU class)
     max_batch_tokens: int = 0  # padded tokens per forward pass; 0: the device's default
     _fast_encoder: Callable | None = field(default=None, repr=False)  # see inference_encoder
+    _openvino: Callable | None = field(default=None, repr=False)  # the encoder compiled by OpenVINO
+    _runs_on: str | None = field(default=None, repr=False)  # the backend, decided once
 
     def __post_init__(self) -> None:
         if self.int8 and self.device.type != "cpu":
@@ -106,23 +116,32 @@ class Tagger:
     @property
     def runs_on(self) -> str:
         """The backend scoring uses here: torch (the reference; always for int8) or openvino."""
-        return "torch" if self.int8 else pick_backend(self.device, self.backend)
+        if self.int8:
+            return "torch"
+        if self._runs_on is None:
+            choice = pick_backend(self.device, self.backend)
+            self._runs_on = self._faster_backend() if choice == TIMED else choice
+        return self._runs_on
 
     def inference_encoder(self) -> tuple[Callable, AbstractContextManager]:
-        """The encoder scoring runs, and the precision context it runs in. Where the hardware has fast
+        """The encoder scoring runs, and the precision context it runs in. On the openvino backend:
+        the encoder compiled by OpenVINO in this precision. On torch, where the hardware has fast
         bf16: a copy whose matmul weights are stored in bf16 (autocast then casts no weights per call,
         ~1.4x faster here) while layer norms and embeddings stay fp32 as autocast keeps them, which
         holds label agreement with fp32. With int8, the matmuls of that copy run in int8 instead.
-        On the openvino backend: the encoder compiled by OpenVINO in this precision.
-        The copy is made once: weights must not change afterwards."""
+        Either is made once: weights must not change afterwards."""
         if self.runs_on == "openvino":
-            if self._fast_encoder is None:
-                from tagger.engine.openvino_encoder import OpenVinoEncoder  # loads OpenVINO: only when used
+            return self._openvino_encoder(), nullcontext()
+        return self._torch_encoder()
 
-                self._fast_encoder = OpenVinoEncoder(
-                    self.model.encoder, self.precision, torch.get_num_threads()
-                )
-            return self._fast_encoder, nullcontext()
+    def _openvino_encoder(self) -> Callable:
+        if self._openvino is None:
+            from tagger.engine.openvino_encoder import OpenVinoEncoder  # loads OpenVINO: only when used
+
+            self._openvino = OpenVinoEncoder(self.model.encoder, self.precision, torch.get_num_threads())
+        return self._openvino
+
+    def _torch_encoder(self) -> tuple[Callable, AbstractContextManager]:
         bf16 = use_bf16(self.device, self.bf16)
         if not (bf16 or self.int8):
             return self.model.encoder, nullcontext()
@@ -130,6 +149,21 @@ class Tagger:
             self._fast_encoder = self._reduced_precision_copy(bf16)
         precision = torch.autocast(self.device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
         return self._fast_encoder, precision
+
+    def _faster_backend(self) -> str:
+        """Time both backends on this model (a batch of full windows) and keep the faster one."""
+        openvino = self._openvino_encoder()
+        ids = torch.ones((4, self.max_length), dtype=torch.long)
+
+        def on_torch() -> None:
+            encoder, precision = self._torch_encoder()
+            with torch.inference_mode(), precision:
+                encoder(input_ids=ids, attention_mask=ids)
+
+        choice = fastest({"torch": on_torch, "openvino": lambda: openvino(ids, ids)})
+        if choice != "openvino":
+            self._openvino = None  # its compiled graph is not needed
+        return choice
 
     def _reduced_precision_copy(self, bf16: bool) -> torch.nn.Module:
         if self.int8:
