@@ -1,7 +1,7 @@
 """Accuracy across configs and sets: own test split, real-news dev, seeds; ours beside baselines.
 
     python benchmarks/accuracy.py --run default=runs/2026-12-01T210522 [--run NAME=DIR ...]
-                                  [--model TAG] [--notes benchmarks/accuracy_notes.md]
+                                  [--model TAG] [--notes benchmarks/accuracy_notes.md] [--append]
 
 Reads each training run's metrics.json (written by `tagger train`), then scores the real-news dev
 set with the promoted model (or --model) and breaks its misses down by kind of article: which
@@ -127,6 +127,11 @@ def main() -> None:
     ap.add_argument("--run", action="append", default=[], metavar="NAME=DIR", help="a training run folder")
     ap.add_argument("--model", default=None, help="model for the error analysis (default: promoted)")
     ap.add_argument("--notes", type=Path, default=None, help="Markdown appended to the report")
+    ap.add_argument(
+        "--append",
+        action="store_true",
+        help="keep the rows already in accuracy.json (runs whose folders are gone) and add these after them",
+    )
     args = ap.parse_args()
     runs = {}
     for item in args.run:
@@ -134,6 +139,9 @@ def main() -> None:
         runs[name] = json.loads((Path(folder) / "metrics.json").read_text())
         print(f"read {name}: {folder}", flush=True)
     rows = table_rows(runs)
+    if args.append and (results_dir() / "accuracy.json").exists():
+        kept = json.loads((results_dir() / "accuracy.json").read_text())["rows"]
+        rows = [r for r in kept if r["config"] not in runs] + rows
     print("scoring the real-news dev set for the error analysis ...", flush=True)
     errors = error_analysis(args.model)
     notes = args.notes.read_text() if args.notes else ""

@@ -1,4 +1,4 @@
-"""The `tagger labels ...` subcommands: check, import-ls, export-ls."""
+"""The `tagger labels ...` subcommands: check, doubts, import-ls, export-ls."""
 
 from __future__ import annotations
 
@@ -30,6 +30,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     check.set_defaults(func=cmd_check)
 
+    doubts = labels.add_parser(
+        "doubts", help="list topic labels that out-of-fold baselines doubt: what to re-read, blind"
+    )
+    doubts.add_argument("paths", nargs="*", default=None, help="label files or folders (default: labels/)")
+    doubts.add_argument("-o", "--output", type=Path, required=True, help="JSON Lines, one doubt per line")
+    doubts.add_argument("--share", type=float, default=0.06, help="doubted per topic and side (default 0.06)")
+    doubts.add_argument("--tfidf-only", action="store_true", help="skip the frozen-encoder detector")
+    doubts.add_argument("--config", default="default", help="training config naming the encoder")
+    doubts.set_defaults(func=cmd_doubts)
+
     imp = labels.add_parser("import-ls", help="convert a Label Studio JSON export to our JSON Lines")
     imp.add_argument("export", type=Path)
     imp.add_argument("-o", "--output", type=Path, required=True)
@@ -44,7 +54,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="where to write the labelling config (default: next to the tasks, <name>.config.xml)",
     )
     exp.set_defaults(func=cmd_export)
-    for p in (check, imp, exp):
+    for p in (check, doubts, imp, exp):
         p.add_argument("--schema", type=Path, default=None, help="default: labels/schema.yaml")
 
 
@@ -69,6 +79,30 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"\nFAILED: {len(problems)} problem(s) in label files", file=sys.stderr)
         return 1
     print(f"\nOK: {len(articles)} articles valid")
+    return 0
+
+
+def cmd_doubts(args: argparse.Namespace) -> int:
+    from training import baselines, doubts  # scikit-learn and the encoder: only for this command
+    from training.config import load_config
+
+    schema = LabelSchema.load(args.schema)
+    articles, problems = load_labelled(args.paths or [str(labels_dir())], schema)
+    if problems:
+        _report(problems)
+        print(f"\nFAILED: {len(problems)} problem(s) in label files; no doubts computed", file=sys.stderr)
+        return 1
+    detectors = {"tfidf": baselines.tfidf_features}
+    pretrained = load_config(args.config, []).encoder.pretrained
+    if pretrained and not args.tfidf_only:  # a config with a random encoder has nothing to embed with
+        detectors["frozen"] = doubts.cached_frozen_features(pretrained, schema, articles)
+    scores = {name: doubts.out_of_fold_topics(articles, schema, make) for name, make in detectors.items()}
+    found = doubts.doubted(articles, schema, scores, args.share)
+    _write_jsonl(args.output, [d.to_record() for d in found])
+    print(
+        f"{len(found)} doubted topic labels on {len({d.id for d in found})} of {len(articles)} articles "
+        f"(detectors: {', '.join(scores)}) written to {args.output}"
+    )
     return 0
 
 
