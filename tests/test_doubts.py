@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from tagger.data.records import Article
-from tests.conftest import run_tagger
 from training.doubts import doubted
+
+from conftest import run_tagger
 
 
 def test_a_label_is_doubted_only_when_every_detector_ranks_it_least_likely(schema):
@@ -52,3 +53,8 @@ def test_cli_stops_on_a_bad_label_file_saying_where(tmp_path):
     assert res.returncode == 1
     assert "bad.jsonl:1" in res.stderr and "sport" in res.stderr
     assert not (tmp_path / "d.jsonl").exists()
+
+
+def test_cli_refuses_a_share_outside_zero_to_one(small_corpus, tmp_path):
+    res = run_tagger("labels", "doubts", str(small_corpus), "-o", str(tmp_path / "d.jsonl"), "--share", "6")
+    assert res.returncode == 2 and "--share 6.0: expected a share" in res.stderr

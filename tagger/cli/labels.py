@@ -86,6 +86,12 @@ def cmd_doubts(args: argparse.Namespace) -> int:
     from training import baselines, doubts  # scikit-learn and the encoder: only for this command
     from training.config import load_config
 
+    if not 0 < args.share <= 1:
+        print(
+            f"--share {args.share}: expected a share of each topic's labels, above 0 and at most 1",
+            file=sys.stderr,
+        )
+        return 2
     schema = LabelSchema.load(args.schema)
     articles, problems = load_labelled(args.paths or [str(labels_dir())], schema)
     if problems:
