@@ -14,8 +14,8 @@ import bentoml
 from pydantic import ConfigDict, Field, StrictBool
 
 from service.auth import BearerAuth
-from service.batcher import GreedyBatcher
-from service.contract import ApiError, ContractMiddleware
+from service.batcher import GreedyBatcher, ItemFailed
+from service.contract import ApiError, ContractMiddleware, batch_results
 from service.metrics import record
 from service.workbench import app as workbench
 from tagger.engine.registry import Registry, serving_tag
@@ -58,7 +58,8 @@ class BatchIn(bentoml.IODescriptor):
         max_length=MAX_BATCH_ITEMS,
         description=(
             f"1 to {MAX_BATCH_ITEMS} articles, each an object like /classify's body ({{text, title?, id?}}). "
-            "Each item is checked on its own: a bad one gets {index, id, field, error} in its place in the "
+            "Each item is checked and scored on its own: a bad one, or one the model fails on, gets "
+            "{index, id, field, error} in its place in the "
             f"results. /classify_batch takes at most {MAX_SYNC_CHARS:,} characters of text in all "
             "(413 above that: use /submit)."
         ),
@@ -86,12 +87,15 @@ class TaggerService:
         if problem := article_problem(article):
             raise ApiError(problem.message, field=problem.field)
         [result] = await self.batcher.submit([article], evidence)
+        if isinstance(result, ItemFailed):
+            raise result.error  # a 500, as any model failure
         record([article], [result])
         return result
 
     @bentoml.api(input_spec=BatchIn)
     async def classify_batch(self, articles: list[Any], evidence: bool = True) -> list[dict]:
-        """Results in input order; an invalid item gets {"index", "id", "field", "error"} in its place."""
+        """Results in input order; an invalid item, or one the model fails on, gets {"index", "id",
+        "field", "error"} in its place."""
         chars = sum(
             len(a["text"]) for a in articles if isinstance(a, dict) and isinstance(a.get("text"), str)
         )
@@ -113,20 +117,10 @@ class TaggerService:
     async def _batch(self, articles: list[Any], evidence: bool) -> list[dict]:
         problems = {i: p for i, a in enumerate(articles) if (p := article_problem(a))}
         valid = [a for i, a in enumerate(articles) if i not in problems]
-        done = await self.batcher.submit(valid, evidence) if valid else []
-        scored = iter(done)
-        results = [
-            {
-                "index": i,
-                "id": a.get("id") if isinstance(a, dict) else None,
-                "field": problems[i].field,
-                "error": problems[i].message,
-            }
-            if i in problems
-            else next(scored)
-            for i, a in enumerate(articles)
-        ]
-        record(valid, done)
+        scored = await self.batcher.submit(valid, evidence) if valid else []
+        results = batch_results(articles, problems, scored)
+        ok = [(a, r) for a, r in zip(valid, scored) if not isinstance(r, ItemFailed)]
+        record([a for a, _ in ok], [r for _, r in ok])
         return results
 
 

@@ -3,7 +3,9 @@
 import asyncio
 import threading
 
-from service.batcher import GreedyBatcher
+from service.batcher import GreedyBatcher, ItemFailed
+from service.contract import batch_results
+from tagger.results.annotate import ArticleProblem
 
 
 class Model:
@@ -56,13 +58,44 @@ def test_calls_with_and_without_evidence_are_not_merged():
     assert model.calls == [(["a"], True), (["b", "d"], False), (["c"], True)]
 
 
-def test_an_error_reaches_every_call_of_its_batch_and_later_calls_still_run():
+def test_an_article_the_model_fails_on_costs_only_its_own_result():
+    """b, c and d are merged into one call that fails on c: they run again one at a time, and only
+    c gets an ItemFailed; later calls still run."""
     model = Model(fail_on="c")
     batcher = GreedyBatcher(model, max_items=16)
-    results = asyncio.run(busy_then(model, batcher, [(["b"], False), (["c"], False), (["d"], True)]))
-    assert results[0] == ["a:ev"] and results[3] == ["d:ev"]
-    for failed in results[1:3]:
-        assert isinstance(failed, ValueError) and "bad item c" in str(failed)
+    results = asyncio.run(busy_then(model, batcher, [(["b"], False), (["c", "d"], False), (["e"], True)]))
+    assert results[0] == ["a:ev"] and results[1] == ["b:labels"] and results[3] == ["e:ev"]
+    failed, d = results[2]
+    assert isinstance(failed, ItemFailed) and str(failed) == "ValueError: bad item c"
+    assert d == "d:labels"
+    assert model.calls[1:] == [
+        (["b", "c", "d"], False),
+        (["b"], False),
+        (["c"], False),
+        (["d"], False),
+        (["e"], True),
+    ]
+
+
+def test_a_batch_answer_keeps_every_result_and_names_each_failure():
+    articles = [
+        {"id": "x", "text": "fine"},
+        {"id": "y", "text": " "},
+        {"id": "z", "text": "bad"},
+        {"text": "ok"},
+    ]
+    problems = {1: ArticleProblem("text", "field 'text': empty or only whitespace")}
+    scored = [{"framing": "neutral"}, ItemFailed(RuntimeError("boom")), {"framing": "pro-alignment"}]
+    results = batch_results(articles, problems, scored)
+    assert results[0] == {"framing": "neutral"} and results[3] == {"framing": "pro-alignment"}
+    assert results[1] == {
+        "index": 1,
+        "id": "y",
+        "field": "text",
+        "error": "field 'text': empty or only whitespace",
+    }
+    assert results[2]["index"] == 2 and results[2]["id"] == "z" and results[2]["field"] == "text"
+    assert "RuntimeError: boom" in results[2]["error"]
 
 
 def test_a_large_call_runs_in_parts_and_short_calls_go_between_them():

@@ -13,6 +13,7 @@ import pytest
 
 from tagger.engine.runtime import cpu_has_int8_dot
 from tagger.scoring.files import read_rows
+from tagger.scoring.job import ScoreJob
 
 from conftest import REPO, run_tagger
 
@@ -32,6 +33,14 @@ def rows(small_corpus):
             }
         )
     return out
+
+
+FAKE_RESULT = {
+    "topics": ["trade"],
+    "topic_scores": {"defence": 0.1, "trade": 0.9, "diplomacy": 0.2},
+    "framing": "neutral",
+    "framing_scores": {"pro-alignment": 0.1, "neutral": 0.8, "india-focused": 0.1},
+}
 
 
 def write(path, rows):
@@ -134,6 +143,31 @@ def test_bad_rows_reported_with_line_numbers_and_good_rows_scored(tmp_path, rows
         (7, "missing 'text'"),
     ]
     assert [r["id"] for r in read(out)] == [rows[0]["id"], rows[2]["id"], rows[4]["id"]]
+
+
+def test_an_article_the_model_fails_on_costs_only_its_row(tmp_path, rows):
+    """The model fails on one article of a chunk: the chunk is scored one article at a time, the
+    failing row goes to the errors file with its line, and every other row is scored."""
+    calls = []
+
+    def predict(articles):
+        calls.append(len(articles))
+        if any(a["id"] == rows[2]["id"] for a in articles):
+            raise RuntimeError("out of memory")
+        return [FAKE_RESULT for _ in articles]
+
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write(src, rows[:5])
+    result = ScoreJob(predict, "m:1", chunk_size=4).run(src, out, progress=False)
+    assert calls == [4, 1, 1, 1, 1, 1]  # the failed chunk, its four articles alone, the second chunk
+    assert result.failed == 1
+    [error] = [json.loads(x) for x in result.errors_path.read_text().splitlines()]
+    assert error == {
+        "row": 3,
+        "id": rows[2]["id"],
+        "error": "the model failed on this article (RuntimeError: out of memory)",
+    }
+    assert [r["id"] for r in read(out)] == [r["id"] for i, r in enumerate(rows[:5]) if i != 2]
 
 
 def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path, rows, promoted_tiny):

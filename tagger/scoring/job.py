@@ -136,15 +136,36 @@ class ScoreJob:
             if err:
                 errors.append({"row": n, "id": row.get("id") if row else None, "error": err})
             else:
-                valid.append(row)
-        results = self.predict([{"id": r["id"], "text": r["text"], "title": _title(r)} for r in valid])
-        rows = [{**r, **prediction_columns(res, self.model_tag)} for r, res in zip(valid, results)]
+                valid.append((n, row))
+        results = self._predict([{"id": r["id"], "text": r["text"], "title": _title(r)} for _, r in valid])
+        rows = []
+        for (n, row), res in zip(valid, results):
+            if isinstance(res, Exception):
+                message = f"the model failed on this article ({type(res).__name__}: {res})"
+                errors.append({"row": n, "id": row["id"], "error": message})
+            else:
+                rows.append({**row, **prediction_columns(res, self.model_tag)})
+        errors.sort(key=lambda e: e["row"])
         err_part = parts / f"part-{k:06d}.errors.jsonl"
         if errors:
             write_chunk(err_part, errors, "jsonl")  # before the data part: the data part marks the chunk done
         elif err_part.exists():
             err_part.unlink()
         write_chunk(parts / f"part-{k:06d}{EXT[fmt]}", rows, fmt)
+
+    def _predict(self, articles: list[dict]) -> list:
+        """The model's results; if it fails on the chunk, each article alone, so that an article it
+        fails on costs only its own row (the exception in its place), not the chunk or the run."""
+        try:
+            return self.predict(articles)
+        except Exception:
+            results: list = []
+            for article in articles:
+                try:
+                    results += self.predict([article])
+                except Exception as e:
+                    results.append(e)
+            return results
 
 
 def _title(row: dict) -> str | None:
