@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, save, test_split_articles, texts  # noqa: E402
+from common import machine, machine_line, save, test_split_articles, texts  # noqa: E402
 from inference import decisions, encoder_flops, matmul_peak_gflops, say  # noqa: E402
 
 from tagger.engine.registry import Registry  # noqa: E402
@@ -123,7 +123,7 @@ def main() -> None:
     results = {"machine": info, "articles": len(docs), "tokens": tokens, "auto_choice": auto, "rows": rows}
     base = rows["torch fp32"]["articles_per_s"]
     lines = [
-        f"# Encoder backends ({info['cpu']}, {info['cpu_class']}, {info['cores']} cores, {info['when']})",
+        f"# Encoder backends ({machine_line(info)})",
         "",
         f"{len(docs)} test-split articles, {tokens:,} tokens in windows; same windows and batches for every row. "
         f"Chosen automatically on this class: **{auto}**.",

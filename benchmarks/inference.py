@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, save, test_split_articles, texts  # noqa: E402
+from common import machine, machine_line, save, test_split_articles, texts  # noqa: E402
 
 from tagger.engine.registry import Registry  # noqa: E402
 from tagger.engine.runtime import (  # noqa: E402
@@ -174,8 +174,7 @@ def main() -> None:
     naive1_short = results["naive_one_window"]["one_at_a_time_articles_per_s"]
     table = "\n".join(
         [
-            f"# In-process inference ({results['machine']['cpu']}, {results['machine']['cpu_class']}, "
-            f"{results['machine']['cores']} cores, {results['machine']['when']})",
+            f"# In-process inference ({machine_line(results['machine'])})",
             "",
             f"{len(docs)} test-split articles ({len(short)} fit one 512-token window); model {results['model']}",
             "",

@@ -4,7 +4,8 @@
 Serves the promoted model with `bentoml serve` on a free localhost port, runs load_client.py
 against it with and without evidence, measures the service's resident memory (all its
 processes) and, for reference, the same model's in-process time on the 400-word article;
-writes benchmarks/results/rest.{json,md} (with --int8, served with TAGGER_INT8=1: rest-int8.*).
+writes benchmarks/results/rest-<CPU class>.{json,md} (with --int8, served with TAGGER_INT8=1:
+rest-int8-<CPU class>.*).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy as np
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, save, test_split_articles  # noqa: E402
+from common import machine, machine_line, save, test_split_articles  # noqa: E402
 
 from service.local_server import LocalServer  # noqa: E402
 
@@ -170,8 +171,7 @@ def main() -> None:
     rest8 = next(r for r in results["modes"]["labels only"]["runs"] if r["concurrency"] == 8)
     lines = [
         f"# REST service under load{' with int8 matmuls' if args.int8 else ''} "
-        f"({results['machine']['cpu']}, {results['machine']['cpu_class']}, {results['machine']['cores']} cores, "
-        f"{results['machine']['when']})",
+        f"({machine_line(results['machine'])})",
         "",
         f"Test-split articles, {args.duration:.0f} s per level, load from a separate process.",
         "",
@@ -219,7 +219,8 @@ def main() -> None:
         f"{results['loaded_rss_mb']:.0f} MB after load",
         *(f"- error: {k} (x{v})" for k, v in reasons.items()),
     ]
-    save("rest-int8" if args.int8 else "rest", results, "\n".join(lines))
+    name = "rest-int8" if args.int8 else "rest"
+    save(f"{name}-{results['machine']['cpu_class']}", results, "\n".join(lines))
 
 
 if __name__ == "__main__":

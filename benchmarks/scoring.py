@@ -4,7 +4,7 @@
     python benchmarks/scoring.py --rows 100000 --model TAG # peak memory on a long file
 
 Input rows cycle through the corpus's test split (a seed-like mix of lengths) with unique ids.
-Peak resident memory of the scoring process is sampled every 0.1 s.
+Peak memory (PSS) of the scoring process and its children is sampled every second.
 """
 
 from __future__ import annotations
@@ -14,15 +14,10 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import psutil
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, save, test_split_articles  # noqa: E402
-
-from tagger.paths import project_dir  # noqa: E402
+from common import machine, machine_line, run_measured, save, test_split_articles  # noqa: E402
 
 
 def main() -> None:
@@ -41,17 +36,7 @@ def main() -> None:
         cmd = [sys.executable, "-m", "tagger.cli", "score", str(src), "-o", str(out)]
         if args.model:
             cmd += ["--model", args.model]
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=project_dir(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        ps, peak = psutil.Process(proc.pid), 0
-        while proc.poll() is None:
-            try:
-                peak = max(peak, sum(p.memory_info().rss for p in [ps, *ps.children(recursive=True)]))
-            except psutil.NoSuchProcess:
-                break
-            time.sleep(0.1)
-        wall = time.perf_counter() - start
-        assert proc.returncode == 0, f"tagger score failed ({proc.returncode})"
+        wall, peak_mb = run_measured(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         words = sum(len(base[i % len(base)]["text"].split()) for i in range(args.rows))
     res = {
         "machine": machine(),
@@ -60,15 +45,15 @@ def main() -> None:
         "wall_s": wall,
         "articles_per_s": args.rows / wall,
         "mean_words": words / args.rows,
-        "peak_rss_mb": peak / 2**20,
+        "peak_pss_mb": peak_mb,
     }
     table = "\n".join(
         [
-            f"# tagger score, {args.rows} rows ({res['machine']['cores']} cores, {res['machine']['when']})",
+            f"# tagger score, {args.rows} rows ({machine_line(res['machine'])})",
             "",
-            "| rows | mean words | wall s | articles/s | peak RSS MB |",
+            "| rows | mean words | wall s | articles/s | peak PSS MB |",
             "|---|---|---|---|---|",
-            f"| {args.rows} | {res['mean_words']:.0f} | {wall:.1f} | {res['articles_per_s']:.1f} | {res['peak_rss_mb']:.0f} |",
+            f"| {args.rows} | {res['mean_words']:.0f} | {wall:.1f} | {res['articles_per_s']:.1f} | {res['peak_pss_mb']:.0f} |",
             "",
             "Wall time includes start-up (imports, model load) and the end-of-run summary and chart.",
         ]

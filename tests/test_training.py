@@ -7,6 +7,7 @@ import pytest
 from safetensors.torch import load_file
 
 from tagger.engine.registry import Registry, should_promote
+from tagger.engine.runtime import cpu_class
 from training.pipeline import frozen_baseline_name
 
 from conftest import run_tagger, train_tiny
@@ -34,6 +35,9 @@ def test_train_evaluate_store_promote_and_load(small_corpus, tmp_path):
         assert (run_dir / name).stat().st_size > 0, name
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["run"]["model"] == stored.tag and len(metrics["run"]["data_hash"]) == 64
+    # what made the figures: bf16 kernels differ by CPU class
+    assert cpu_class() in metrics["run"]["machine"] and metrics["run"]["train_precision"] in ("bf16", "fp32")
+    assert f"- machine: `{metrics['run']['machine']}`" in (run_dir / "report.md").read_text()
     assert set(metrics["sets"]["test split"]["fine-tuned"]["per_label"]) >= {"defence", "pro-alignment"}
 
     model_dir = reg.path(stored.tag)

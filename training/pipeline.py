@@ -14,7 +14,7 @@ from tagger.engine.calibration import tune_thresholds
 from tagger.engine.encoder import DEFAULT_ENCODER_PACKAGE, build_encoder
 from tagger.engine.network import TaggerNetwork
 from tagger.engine.registry import PROMOTION_KEYS, Registry, should_promote
-from tagger.engine.runtime import configure_threads, pick_device
+from tagger.engine.runtime import configure_threads, machine_name, pick_device, use_bf16
 from tagger.engine.tagger import Tagger
 from tagger.paths import project_dir
 from training import baselines
@@ -244,6 +244,9 @@ def run_training(
         "config": config_name,
         **provenance,
         "seed": cfg.train.seed,
+        # bf16 kernels differ by CPU class, so the same config, data and seed give other figures there
+        "machine": machine_name(device := pick_device()),
+        "train_precision": "bf16" if use_bf16(device, cfg.train.bf16) else "fp32",
         "split_sizes": {k: len(v) for k, v in data.splits.items()},
         "eval_sets": {k: len(v) for k, v in data.eval_sets.items()},
         "temperature": round(tagger.temperature, 4),

@@ -103,6 +103,8 @@ def _run_lines(run: dict) -> str:
         "data_hash",
         "git_commit",
         "seed",
+        "machine",
+        "train_precision",
         "wall_seconds",
         "phase_seconds",
     )

@@ -120,6 +120,14 @@ def cpu_name() -> str:
     return "unknown CPU"
 
 
+def machine_name(device: torch.device) -> str:
+    """What a run ran on, as its outputs name it: the GPU, or the CPU with its class and cores."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{cpu_name()} ({cpu_class()}), {cores} cores"
+
+
 def pick_device(requested: str | None = None) -> torch.device:
     if requested:
         return torch.device(requested)
