@@ -125,7 +125,8 @@ def machine_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{cpu_name()} ({cpu_class()}), {cores} cores"
+    held = ", held to it by TAGGER_CPU_CLASS" if os.environ.get(CPU_CLASS_ENV, "").strip() else ""
+    return f"{cpu_name()} ({cpu_class()}{held}), {cores} cores"
 
 
 def pick_device(requested: str | None = None) -> torch.device:
