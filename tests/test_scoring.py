@@ -170,6 +170,33 @@ def test_an_article_the_model_fails_on_costs_only_its_row(tmp_path, rows):
     assert [r["id"] for r in read(out)] == [r["id"] for i, r in enumerate(rows[:5]) if i != 2]
 
 
+def test_spark_partitions_isolate_an_article_the_model_fails_on(rows, monkeypatch):
+    """The function each Spark worker runs on a partition (no Spark session needed): a bad row and
+    an article the model fails on get their error column; the others are scored."""
+    import pandas as pd
+
+    from tagger.scoring import spark
+
+    class FailsOnOne:
+        def predict(self, articles):
+            if any(a["id"] == rows[2]["id"] for a in articles):
+                raise RuntimeError("out of memory")
+            return [FAKE_RESULT for _ in articles]
+
+    monkeypatch.setattr(spark, "_TAGGER", FailsOnOne())
+    pdf = pd.DataFrame([{k: r[k] for k in ("id", "title", "text")} for r in rows[:5]])
+    pdf.loc[0, "text"] = " "
+    [out] = list(spark.make_scorer("unused", "m:1")(iter([pdf])))
+    assert out["error"][0] == "empty 'text'" and pd.isna(out["error"][1])
+    assert out["error"][2] == "the model failed on this article (RuntimeError: out of memory)"
+    assert out["error"][3:].isna().all() and list(out["framing"][3:]) == ["neutral", "neutral"]
+    assert (
+        out["framing"][1] == "neutral"
+        and pd.isna(out["framing"][2])
+        and list(out["model"][3:]) == ["m:1"] * 2
+    )
+
+
 def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path, rows, promoted_tiny):
     many = [dict(r, id=f"{r['id']}-{k}") for k in range(6) for r in rows]
     src = tmp_path / "in.jsonl"

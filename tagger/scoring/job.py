@@ -57,6 +57,25 @@ class ScoreResult:
     extra: dict = field(default_factory=dict)
 
 
+def predict_isolated(predict: Callable[[list[dict]], list[dict]], articles: list[dict]) -> list:
+    """`predict(articles)`; if it fails, each article alone, so that an article the model fails on
+    costs only its own row (the exception in its place), not its batch-mates or the run."""
+    try:
+        return predict(articles)
+    except Exception:
+        results: list = []
+        for article in articles:
+            try:
+                results += predict([article])
+            except Exception as e:
+                results.append(e)
+        return results
+
+
+def model_failure(error: Exception) -> str:
+    return f"the model failed on this article ({type(error).__name__}: {error})"
+
+
 class ScoreJob:
     def __init__(self, predict: Callable[[list[dict]], list[dict]], model_tag: str, chunk_size: int = 256):
         self.predict = predict  # articles -> results (Tagger.predict)
@@ -137,12 +156,11 @@ class ScoreJob:
                 errors.append({"row": n, "id": row.get("id") if row else None, "error": err})
             else:
                 valid.append((n, row))
-        results = self._predict([{"id": r["id"], "text": r["text"], "title": _title(r)} for _, r in valid])
+        articles = [{"id": r["id"], "text": r["text"], "title": _title(r)} for _, r in valid]
         rows = []
-        for (n, row), res in zip(valid, results):
+        for (n, row), res in zip(valid, predict_isolated(self.predict, articles)):
             if isinstance(res, Exception):
-                message = f"the model failed on this article ({type(res).__name__}: {res})"
-                errors.append({"row": n, "id": row["id"], "error": message})
+                errors.append({"row": n, "id": row["id"], "error": model_failure(res)})
             else:
                 rows.append({**row, **prediction_columns(res, self.model_tag)})
         errors.sort(key=lambda e: e["row"])
@@ -152,20 +170,6 @@ class ScoreJob:
         elif err_part.exists():
             err_part.unlink()
         write_chunk(parts / f"part-{k:06d}{EXT[fmt]}", rows, fmt)
-
-    def _predict(self, articles: list[dict]) -> list:
-        """The model's results; if it fails on the chunk, each article alone, so that an article it
-        fails on costs only its own row (the exception in its place), not the chunk or the run."""
-        try:
-            return self.predict(articles)
-        except Exception:
-            results: list = []
-            for article in articles:
-                try:
-                    results += self.predict([article])
-                except Exception as e:
-                    results.append(e)
-            return results
 
 
 def _title(row: dict) -> str | None:

@@ -43,7 +43,7 @@ def make_scorer(model_name: str, model_tag: str, batch_rows: int = 64):
     def score_partition(frames):
         import pandas as pd
 
-        from tagger.scoring.job import prediction_columns, row_error
+        from tagger.scoring.job import model_failure, predict_isolated, prediction_columns, row_error
 
         tagger = _executor_tagger(model_name)
         for pdf in frames:
@@ -52,12 +52,17 @@ def make_scorer(model_name: str, model_tag: str, batch_rows: int = 64):
                 records = part.to_dict("records")
                 errors = [row_error(r) for r in records]
                 ok = [r for r, e in zip(records, errors) if e is None]
-                results = iter(
-                    tagger.predict([{"id": r["id"], "text": r["text"], "title": r.get("title")} for r in ok])
-                )
-                cols = [prediction_columns(next(results), model_tag) if e is None else {} for e in errors]
-                extra = pd.DataFrame([{**c, "error": e} for c, e in zip(cols, errors)], index=part.index)
-                yield pd.concat([part, extra], axis=1)
+                articles = [{"id": r["id"], "text": r["text"], "title": r.get("title")} for r in ok]
+                results = iter(predict_isolated(tagger.predict, articles))
+                extra = []
+                for error in errors:
+                    result = None if error else next(results)
+                    if isinstance(result, Exception):
+                        error, result = model_failure(result), None
+                    extra.append(
+                        {**(prediction_columns(result, model_tag) if result else {}), "error": error}
+                    )
+                yield pd.concat([part, pd.DataFrame(extra, index=part.index)], axis=1)
 
     return score_partition
 
