@@ -43,13 +43,13 @@ def machine() -> dict:
 
     import torch
 
-    from tagger.engine.runtime import CPU_CLASS_ENV, cpu_class, cpu_name
+    from tagger.engine.runtime import CPU_CLASS_ENV, available_cores, cpu_class, cpu_name
 
     return {
         "cpu": cpu_name() or platform.machine(),
         "cpu_class": cpu_class(),
         "held_to": os.environ.get(CPU_CLASS_ENV) or None,  # a smaller class acted out (benchmarks/as-cpu)
-        "cores": len(os.sched_getaffinity(0)),
+        "cores": available_cores(),
         "torch": torch.__version__,
         "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
         "when": time.strftime("%Y-%m-%d %H:%M"),

@@ -42,8 +42,8 @@ def main() -> None:
         "overrides": args.set,
         "wall_s": wall,
         "peak_pss_mb": peak_mb,
+        "run": run,
     }
-    res["run"] = run
     res["scores"] = {
         name: {
             model: {k: m[k] for k in ("topics_macro_f1", "framing_macro_f1")}
@@ -52,6 +52,7 @@ def main() -> None:
         for name, per_model in metrics["sets"].items()
         if name in SCORE_SETS
     }
+    models = list(next(iter(res["scores"].values())))
     phases = ", ".join(f"{k} {v:.0f} s" for k, v in run["phase_seconds"].items())
     lines = [
         f"# Training benchmark: `tagger train --config {args.config}` ({machine_line(info)})",
@@ -64,8 +65,8 @@ def main() -> None:
         "",
         "Macro-F1, topics / framing:",
         "",
-        "| set | " + " | ".join(next(iter(res["scores"].values()))) + " |",
-        "|---|" + "---|" * len(next(iter(res["scores"].values()))),
+        "| set | " + " | ".join(models) + " |",
+        "|---|" + "---|" * len(models),
     ]
     for name, per_model in res["scores"].items():
         cells = [f"{m['topics_macro_f1']:.3f} / {m['framing_macro_f1']:.3f}" for m in per_model.values()]

@@ -4,8 +4,9 @@ its next call (up to `max_items` articles, same `evidence` setting). A call of m
 `max_items` articles runs in parts of that size, each queued behind the calls that arrived while the
 part before it ran, so one large call never holds up short ones for longer than one part.
 
-A merged call that fails is run again one article at a time, so an article the model fails on costs
-only its own result (an `ItemFailed` in its place), never its batch-mates' or another client's.
+A merged call that fails is run again one article at a time (tagger/results/isolation.py), so an
+article the model fails on costs only its own result (the exception in its place), never its
+batch-mates' or another client's.
 
 BentoML's adaptive batching waits for batches to fill for as long as it has seen batches take:
 after a burst of load a lone client waited ~500 ms for a 50 ms article (benchmarks/rest.py, before
@@ -18,15 +19,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-
-class ItemFailed:
-    """In place of the result of an article the model failed on, alone."""
-
-    def __init__(self, error: Exception):
-        self.error = error
-
-    def __str__(self) -> str:
-        return f"{type(self.error).__name__}: {self.error}"
+from tagger.results.isolation import predict_isolated
 
 
 @dataclass
@@ -44,7 +37,7 @@ class GreedyBatcher:
         self._running: asyncio.Task | None = None
 
     async def submit(self, items: list, evidence: bool = True) -> list:
-        """One result per item, in order; an `ItemFailed` for an item the model failed on."""
+        """One result per item, in order; the exception for an item the model failed on."""
         results: list = []
         for start in range(0, max(len(items), 1), self.max_items):
             results += await self._submit_part(items[start : start + self.max_items], evidence)
@@ -61,22 +54,15 @@ class GreedyBatcher:
         while self._waiting:
             batch = self._next_batch()
             items = [item for call in batch for item in call.items]
-            try:
-                # one model call at a time, in a thread: the event loop keeps taking requests meanwhile
-                results = await asyncio.to_thread(self.fn, items, batch[0].evidence)
-            except Exception:
-                results = [await self._alone(item, batch[0].evidence) for item in items]
+            evidence = batch[0].evidence
+            # one model call at a time, in a thread: the event loop keeps taking requests meanwhile
+            results = await asyncio.to_thread(
+                predict_isolated, lambda xs, ev=evidence: self.fn(xs, ev), items
+            )
             start = 0
             for call in batch:
                 call.done.set_result(results[start : start + len(call.items)])
                 start += len(call.items)
-
-    async def _alone(self, item: object, evidence: bool) -> object:
-        try:
-            [result] = await asyncio.to_thread(self.fn, [item], evidence)
-            return result
-        except Exception as e:
-            return ItemFailed(e)
 
     def _next_batch(self) -> list[_Call]:
         """The oldest call, plus later calls with its evidence setting while they fit max_items."""

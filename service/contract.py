@@ -13,8 +13,8 @@ from http import HTTPStatus
 from bentoml.exceptions import BentoMLException
 from pydantic import BaseModel, ValidationError
 
-from service.batcher import ItemFailed
 from tagger.results.annotate import ArticleProblem
+from tagger.results.isolation import model_failure
 
 RETRY_AFTER_SECONDS = 2
 ERROR_SCHEMA = {
@@ -61,17 +61,15 @@ def error_body(message: str, field: str | None = None, index: int | None = None)
 
 def batch_results(articles: list, problems: dict[int, ArticleProblem], scored: list) -> list:
     """A batch's answer in input order: each article's result, or `{index, id, field, error}` for one
-    that failed its checks (`problems`, by index) or that the model failed on (`ItemFailed` in
+    that failed its checks (`problems`, by index) or that the model failed on (its exception in
     `scored`, which holds the results of the other articles, in order)."""
     scored_iter = iter(scored)
     results = []
     for i, article in enumerate(articles):
         problem = problems.get(i)
         result = None if problem else next(scored_iter)
-        if isinstance(result, ItemFailed):
-            problem = ArticleProblem(
-                "text", f"the model failed on this article ({result}); the others were scored"
-            )
+        if isinstance(result, Exception):
+            problem = ArticleProblem("text", f"{model_failure(result)}; the others were scored")
         if problem:
             result = {
                 "index": i,

@@ -3,7 +3,7 @@ model is loaded once in `__init__`, in the same process as the API: concurrent c
 into one model call (service/batcher.py) that runs in a thread while the event loop takes requests.
 
 The model used to run in a second BentoML service behind an HTTP hop; serving it here did ~10%
-more requests/s at 8 clients (benchmarks/results/rest.md), and one process holds the weights."""
+more requests/s at 8 clients (benchmarks/results/rest-AMX.md), and one process holds the weights."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import bentoml
 from pydantic import ConfigDict, Field, StrictBool
 
 from service.auth import BearerAuth
-from service.batcher import GreedyBatcher, ItemFailed
+from service.batcher import GreedyBatcher
 from service.contract import ApiError, ContractMiddleware, batch_results
 from service.metrics import record
 from service.workbench import app as workbench
@@ -87,8 +87,8 @@ class TaggerService:
         if problem := article_problem(article):
             raise ApiError(problem.message, field=problem.field)
         [result] = await self.batcher.submit([article], evidence)
-        if isinstance(result, ItemFailed):
-            raise result.error  # a 500, as any model failure
+        if isinstance(result, Exception):
+            raise result  # a 500, as any model failure
         record([article], [result])
         return result
 
@@ -119,7 +119,7 @@ class TaggerService:
         valid = [a for i, a in enumerate(articles) if i not in problems]
         scored = await self.batcher.submit(valid, evidence) if valid else []
         results = batch_results(articles, problems, scored)
-        ok = [(a, r) for a, r in zip(valid, scored) if not isinstance(r, ItemFailed)]
+        ok = [(a, r) for a, r in zip(valid, scored) if not isinstance(r, Exception)]
         record([a for a, _ in ok], [r for _, r in ok])
         return results
 

@@ -3,7 +3,7 @@
 import asyncio
 import threading
 
-from service.batcher import GreedyBatcher, ItemFailed
+from service.batcher import GreedyBatcher
 from service.contract import batch_results
 from tagger.results.annotate import ArticleProblem
 
@@ -60,13 +60,13 @@ def test_calls_with_and_without_evidence_are_not_merged():
 
 def test_an_article_the_model_fails_on_costs_only_its_own_result():
     """b, c and d are merged into one call that fails on c: they run again one at a time, and only
-    c gets an ItemFailed; later calls still run."""
+    c gets its exception; later calls still run."""
     model = Model(fail_on="c")
     batcher = GreedyBatcher(model, max_items=16)
     results = asyncio.run(busy_then(model, batcher, [(["b"], False), (["c", "d"], False), (["e"], True)]))
     assert results[0] == ["a:ev"] and results[1] == ["b:labels"] and results[3] == ["e:ev"]
     failed, d = results[2]
-    assert isinstance(failed, ItemFailed) and str(failed) == "ValueError: bad item c"
+    assert isinstance(failed, ValueError) and str(failed) == "bad item c"
     assert d == "d:labels"
     assert model.calls[1:] == [
         (["b", "c", "d"], False),
@@ -85,7 +85,7 @@ def test_a_batch_answer_keeps_every_result_and_names_each_failure():
         {"text": "ok"},
     ]
     problems = {1: ArticleProblem("text", "field 'text': empty or only whitespace")}
-    scored = [{"framing": "neutral"}, ItemFailed(RuntimeError("boom")), {"framing": "pro-alignment"}]
+    scored = [{"framing": "neutral"}, RuntimeError("boom"), {"framing": "pro-alignment"}]
     results = batch_results(articles, problems, scored)
     assert results[0] == {"framing": "neutral"} and results[3] == {"framing": "pro-alignment"}
     assert results[1] == {

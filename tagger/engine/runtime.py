@@ -124,9 +124,8 @@ def machine_name(device: torch.device) -> str:
     """What a run ran on, as its outputs name it: the GPU, or the CPU with its class and cores."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     held = ", held to it by TAGGER_CPU_CLASS" if os.environ.get(CPU_CLASS_ENV, "").strip() else ""
-    return f"{cpu_name()} ({cpu_class()}{held}), {cores} cores"
+    return f"{cpu_name()} ({cpu_class()}{held}), {available_cores()} cores"
 
 
 def pick_device(requested: str | None = None) -> torch.device:
@@ -158,9 +157,14 @@ def int8_from_env() -> bool:
     return value in ("1", "true")
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its affinity, e.g. a container's share), not the host's."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def configure_threads() -> int:
     """One intra-op thread per available core; more only adds contention on small machines."""
-    n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    n = available_cores()
     torch.set_num_threads(n)
     return n
 

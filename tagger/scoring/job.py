@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from tagger.results.isolation import model_failure, predict_isolated
 from tagger.scoring.files import count_rows, detect_format, merge_chunks, read_rows, write_chunk
 
 EXT = {"jsonl": ".jsonl", "csv": ".csv", "parquet": ".parquet"}
@@ -55,25 +56,6 @@ class ScoreResult:
     errors_path: Path | None = None
     output: Path | None = None
     extra: dict = field(default_factory=dict)
-
-
-def predict_isolated(predict: Callable[[list[dict]], list[dict]], articles: list[dict]) -> list:
-    """`predict(articles)`; if it fails, each article alone, so that an article the model fails on
-    costs only its own row (the exception in its place), not its batch-mates or the run."""
-    try:
-        return predict(articles)
-    except Exception:
-        results: list = []
-        for article in articles:
-            try:
-                results += predict([article])
-            except Exception as e:
-                results.append(e)
-        return results
-
-
-def model_failure(error: Exception) -> str:
-    return f"the model failed on this article ({type(error).__name__}: {error})"
 
 
 class ScoreJob:

@@ -43,7 +43,8 @@ def make_scorer(model_name: str, model_tag: str, batch_rows: int = 64):
     def score_partition(frames):
         import pandas as pd
 
-        from tagger.scoring.job import model_failure, predict_isolated, prediction_columns, row_error
+        from tagger.results.isolation import model_failure, predict_isolated
+        from tagger.scoring.job import prediction_columns, row_error
 
         tagger = _executor_tagger(model_name)
         for pdf in frames:
