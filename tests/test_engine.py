@@ -167,3 +167,22 @@ def test_fastest_picks_the_quicker_candidate():
 
     assert runtime.fastest({"slow": lambda: time.sleep(0.02), "quick": lambda: None}) == "quick"
     assert runtime.fastest({"quick": lambda: None, "slow": lambda: time.sleep(0.02)}) == "quick"
+
+
+def test_openvino_profile_splits_a_call_into_its_kernels():
+    """benchmarks/op_profile.py reads these: every layer's dense matmuls and attention appear, with times."""
+    from transformers import BertConfig, BertModel
+
+    from tagger.engine.openvino_encoder import OpenVinoEncoder
+
+    bert = BertModel(
+        BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64),
+        add_pooling_layer=False,
+    )
+    encoder = OpenVinoEncoder(bert.eval(), "fp32", profile=True)
+    ids = torch.randint(1, 100, (2, 16))
+    encoder(ids, torch.ones_like(ids))
+    times = encoder.op_times()
+    dense = [t for t in times if t[0].startswith("FullyConnected") and "layer.1." in t[1]]
+    assert len(dense) == 6  # query, key, value, attention output, intermediate, output
+    assert sum(t[2] for t in times) > 0

@@ -30,7 +30,9 @@ class LastHiddenState(nn.Module):
 
 
 class OpenVinoEncoder:
-    def __init__(self, encoder: nn.Module, precision: str = "bf16", threads: int | None = None):
+    def __init__(
+        self, encoder: nn.Module, precision: str = "bf16", threads: int | None = None, profile: bool = False
+    ):
         import openvino as ov  # only where this engine is chosen
 
         if precision not in PRECISIONS:
@@ -45,6 +47,8 @@ class OpenVinoEncoder:
         settings = {"INFERENCE_PRECISION_HINT": PRECISIONS[precision], "PERFORMANCE_HINT": "LATENCY"}
         if threads:
             settings["INFERENCE_NUM_THREADS"] = str(threads)
+        if profile:  # per-kernel times of the last call, for `op_seconds` (benchmarks/op_profile.py)
+            settings["PERF_COUNT"] = "YES"
         self.precision = precision
         self._compiled = ov.Core().compile_model(model, "CPU", settings)
         self._request = self._compiled.create_infer_request()
@@ -57,3 +61,11 @@ class OpenVinoEncoder:
             )
             hidden = torch.from_numpy(out[0].copy())  # the request reuses its output buffer
         return SimpleNamespace(last_hidden_state=hidden)
+
+    def op_times(self) -> list[tuple[str, str, float]]:
+        """The last call's kernels: (kind such as "FullyConnected (brgemm_avx512_amx_bf16)", node name,
+        seconds); needs `profile=True`."""
+        return [
+            (f"{n.node_type} ({n.exec_type})", n.node_name, n.real_time.total_seconds())
+            for n in self._request.get_profiling_info()
+        ]
