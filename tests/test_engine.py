@@ -176,7 +176,9 @@ def test_openvino_profile_splits_a_call_into_its_kernels():
     from tagger.engine.openvino_encoder import OpenVinoEncoder
 
     bert = BertModel(
-        BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64),
+        BertConfig(
+            vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64
+        ),
         add_pooling_layer=False,
     )
     encoder = OpenVinoEncoder(bert.eval(), "fp32", profile=True)
