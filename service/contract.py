@@ -1,5 +1,6 @@
-"""The API contract as clients see it: one error shape for every 4xx on every route, Retry-After
-on 503, and the OpenAPI document (/docs.json) corrected to say what this server really does.
+"""The API contract as clients see it: one error shape for every error answer (4xx and 5xx) on
+every route, Retry-After on 503, and the OpenAPI document (/docs.json) corrected to say what this
+server really does.
 
 BentoML answers its own validation errors as `{"error", "detail": [pydantic errors]}` and ours as
 a one-item list; an ASGI middleware rewrites both into `{"error", "field"?, "index"?}`.
@@ -20,7 +21,7 @@ RETRY_AFTER_SECONDS = 2
 ERROR_SCHEMA = {
     "type": "object",
     "title": "Error",
-    "description": "Every 4xx answer: what is wrong, and where (`field`; `index` for a batch item).",
+    "description": "Every 4xx and 5xx answer: what is wrong, and where (`field`; `index` for a batch item).",
     "required": ["error"],
     "properties": {
         "error": {"type": "string", "description": "What is wrong, in words"},
@@ -108,8 +109,8 @@ def normalise_error(payload: object) -> dict:
 
 
 def patch_openapi(doc: dict) -> dict:
-    """Make the generated document match behaviour: our error shape on every 4xx, the 413 and 503
-    answers, the task states BentoML really reports, and no route that cannot work here."""
+    """Make the generated document match behaviour: our error shape on every 4xx, the 413, 422 and
+    503 answers, the task states BentoML really reports, and no route that cannot work here."""
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     schemas["Error"] = ERROR_SCHEMA
     for name in ("InvalidArgument", "NotFound"):
@@ -129,6 +130,11 @@ def patch_openapi(doc: dict) -> dict:
             for code in ("400", "404"):
                 if code in responses:
                     responses[code]["content"] = ref
+            if path == "/classify":
+                responses["422"] = {
+                    "description": "The model failed on this article (on it alone: sending it again fails again)",
+                    "content": ref,
+                }
             if path.startswith(("/classify", "/submit")):
                 responses["503"] = {
                     "description": f"Busy: try again after the Retry-After header's seconds ({RETRY_AFTER_SECONDS})",
@@ -141,7 +147,7 @@ def patch_openapi(doc: dict) -> dict:
 
 
 class ContractMiddleware:
-    """ASGI middleware: rewrites 4xx/503 bodies into the error shape (adding Retry-After to 503s)
+    """ASGI middleware: rewrites 4xx and 5xx bodies into the error shape (adding Retry-After to 503s)
     and patches /docs.json on its way out. Other responses pass through untouched."""
 
     def __init__(self, app, validators: dict[str, type[BaseModel]] | None = None):
@@ -173,7 +179,7 @@ class ContractMiddleware:
         async def capture(message):
             if message["type"] == "http.response.start":
                 start.update(message)
-                if not (is_doc or message["status"] >= 400 and message["status"] != 500):
+                if not (is_doc or message["status"] >= 400):
                     start["passthrough"] = True
                     await send(message)
                 return

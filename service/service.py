@@ -27,6 +27,7 @@ from tagger.results.annotate import (
     Annotator,
     article_problem,
 )
+from tagger.results.isolation import model_failure
 
 EVIDENCE_HELP = "Also return the sentences that support each label (false: labels only, about 2x faster)"
 # Articles per model call: more adds no throughput on 2 cores, and short calls wait longer. Larger
@@ -88,7 +89,8 @@ class TaggerService:
             raise ApiError(problem.message, field=problem.field)
         [result] = await self.batcher.submit([article], evidence)
         if isinstance(result, Exception):
-            raise result  # a 500, as any model failure
+            # 422, not 500: the batch retried it alone, so it is this article (BentoML hides 5xx messages)
+            raise ApiError(model_failure(result), field="text", status=HTTPStatus.UNPROCESSABLE_ENTITY)
         record([article], [result])
         return result
 

@@ -111,3 +111,40 @@ def test_each_served_address_keeps_its_own_task_store():
 
     a, b = task_store("127.0.0.1", 3000), task_store("127.0.0.1", 3001)
     assert a != b and a.parent == b.parent and a.name == "task_result-127.0.0.1-3000.db"
+
+
+def relay(status: int, body: bytes) -> tuple[int, dict]:
+    """What ContractMiddleware sends on for an app that answers `status` with `body`."""
+    import asyncio
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/classify", "headers": []}
+    asyncio.run(ContractMiddleware(app)(scope, None, send))
+    return sent[0]["status"], json.loads(sent[1]["body"])
+
+
+def test_model_failure_and_server_errors_come_in_the_error_shape():
+    from service.contract import ApiError
+    from tagger.results.isolation import model_failure
+
+    # /classify's answer when the model fails on its article, as BentoML writes a 4xx exception
+    failed = ApiError(model_failure(RuntimeError("out of memory")), field="text", status=422)
+    status, body = relay(422, json.dumps([{"error": str(failed)}]).encode())
+    assert status == 422
+    assert body == {
+        "error": "the model failed on this article (RuntimeError: out of memory)",
+        "field": "text",
+    }
+    # any other server error: BentoML's own words, in the shape
+    status, body = relay(500, b'{"error": "An unexpected error has occurred, please check the server log."}')
+    assert status == 500 and body == {
+        "error": "An unexpected error has occurred, please check the server log."
+    }
