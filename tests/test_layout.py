@@ -90,3 +90,11 @@ def test_importing_the_library_changes_no_environment():
     env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO)
     assert res.returncode == 0, res.stderr[-2000:]
+
+
+def test_no_script_shadows_a_package():
+    """Scripts run as `python benchmarks/x.py` have their own folder first on sys.path: a script
+    named like a package (benchmarks/training.py) hides it from every script beside it."""
+    for folder in ("benchmarks", "tests"):  # folders of scripts, put first on sys.path when run
+        names = {p.stem for p in (REPO / folder).glob("*.py")}
+        assert not names & set(PACKAGES), (folder, names & set(PACKAGES))

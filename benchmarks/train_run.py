@@ -1,6 +1,6 @@
 """`tagger train` as a user runs it: wall time, its phases, peak memory and the run's accuracy.
 
-    python benchmarks/training.py [--config default] [--set KEY=VALUE ...]
+    python benchmarks/train_run.py [--config default] [--set KEY=VALUE ...]
 
 Trains into the BentoML store like `tagger train` (a model that beats the promoted one is
 promoted); the run's folder goes to a temporary directory, its report is summarised here. Writes
