@@ -50,12 +50,19 @@ def layer_shape_peak_gflops(tagger: Tagger, dtype=torch.bfloat16) -> float:
     return matmul_peak_gflops(dtype, 2048, c.hidden_size, c.intermediate_size, reps=50)
 
 
+def flops_by_part(config, window_lengths: list[int]) -> dict[str, float]:
+    """Forward FLOPs of an encoder of this config over these windows: its dense layers (query, key,
+    value, output and feed-forward matmuls) and attention (scores and weighted sum)."""
+    d, ff, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    return {
+        "dense layers": float(sum(layers * 2 * L * (4 * d * d + 2 * d * ff) for L in window_lengths)),
+        "attention": float(sum(layers * 4 * L * L * d for L in window_lengths)),
+    }
+
+
 def encoder_flops(tagger: Tagger, window_lengths: list[int]) -> float:
     """Forward FLOPs of the encoder: dense layers plus attention, per window."""
-    c = tagger.model.encoder.config
-    d, ff, layers = c.hidden_size, c.intermediate_size, c.num_hidden_layers
-    per_token = layers * 2 * (4 * d * d + 2 * d * ff)
-    return float(sum(L * per_token + layers * 4 * L * L * d for L in window_lengths))
+    return sum(flops_by_part(tagger.model.encoder.config, window_lengths).values())
 
 
 def naive_scores(tagger: Tagger, docs: list[str], batch_size: int | None) -> tuple[np.ndarray, np.ndarray]:

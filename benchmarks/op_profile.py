@@ -23,7 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, machine_line, save  # noqa: E402
-from inference import matmul_peak_gflops  # noqa: E402
+from inference import flops_by_part, matmul_peak_gflops  # noqa: E402
 
 from tagger.engine.encoder import DEFAULT_ENCODER_PACKAGE, build_encoder  # noqa: E402
 from tagger.engine.openvino_encoder import OpenVinoEncoder  # noqa: E402
@@ -38,9 +38,7 @@ def part_of(kind: str, node_name: str) -> str:
     return "attention" if "scaled_dot_product_attention" in node_name else "other"
 
 
-def profile(
-    encoder: OpenVinoEncoder, layers: int, d: int, ff: int, length: int, tokens: int, calls: int
-) -> dict:
+def profile(encoder: OpenVinoEncoder, config, length: int, tokens: int, calls: int) -> dict:
     batch = max(1, tokens // length)
     ids = torch.randint(1000, 20000, (batch, length))
     mask = torch.ones(batch, length, dtype=torch.long)
@@ -55,10 +53,7 @@ def profile(
     for kind, node_name, seconds in encoder.op_times():  # the last call's kernels
         ops[kind] = ops.get(kind, 0.0) + seconds
         parts[part_of(kind, node_name)] += seconds
-    flops = {
-        "dense layers": layers * 2 * batch * length * (4 * d * d + 2 * d * ff),
-        "attention": layers * 4 * batch * length * length * d,
-    }
+    flops = flops_by_part(config, [length] * batch)
     total = sum(ops.values())
     return {
         "length": length,
@@ -88,9 +83,7 @@ def main() -> None:
     peak = matmul_peak_gflops(dtype)
     rows = []
     for length in (512, 256, 128):
-        row = profile(
-            encoder, c.num_hidden_layers, c.hidden_size, c.intermediate_size, length, args.tokens, args.calls
-        )
+        row = profile(encoder, c, length, args.tokens, args.calls)
         rows.append(row)
         print(f"{length}-token windows: {row['gflops']:.0f} GFLOP/s, {row['share']}", flush=True)
 

@@ -80,41 +80,9 @@ def test_largest_allowed_batch_does_not_starve_short_calls(server):
     assert [s for s, _ in short] == [200] * 24
 
 
-def test_error_bodies_are_normalised_and_busy_answers_say_when_to_retry():
-    assert normalise_error([{"error": "field 'text': empty"}]) == {"error": "field 'text': empty"}
-    pyd = {
-        "error": "1 validation error",
-        "detail": [{"type": "bool_type", "loc": ["evidence"], "msg": "bad"}],
-    }
-    assert normalise_error(pyd) == {"error": "field 'evidence': bad", "field": "evidence"}
-
-    async def busy(scope, receive, send):
-        await send({"type": "http.response.start", "status": 503, "headers": []})
-        await send({"type": "http.response.body", "body": b'{"error": "overloaded"}'})
-
-    sent = []
-
-    async def send(message):
-        sent.append(message)
-
-    import asyncio
-
-    scope = {"type": "http", "method": "GET", "path": "/classify", "headers": []}
-    asyncio.run(ContractMiddleware(busy)(scope, None, send))
-    headers = dict(sent[0]["headers"])
-    assert sent[0]["status"] == 503 and headers[b"retry-after"] == b"2"
-    assert json.loads(sent[1]["body"]) == {"error": "overloaded"}
-
-
-def test_each_served_address_keeps_its_own_task_store():
-    from tagger.cli.serve import task_store
-
-    a, b = task_store("127.0.0.1", 3000), task_store("127.0.0.1", 3001)
-    assert a != b and a.parent == b.parent and a.name == "task_result-127.0.0.1-3000.db"
-
-
-def relay(status: int, body: bytes) -> tuple[int, dict]:
-    """What ContractMiddleware sends on for an app that answers `status` with `body`."""
+def relay(status: int, body: bytes) -> tuple[int, dict, dict]:
+    """What ContractMiddleware sends on for an app that answers `status` with `body`: the status,
+    the headers and the JSON body."""
     import asyncio
 
     async def app(scope, receive, send):
@@ -128,7 +96,27 @@ def relay(status: int, body: bytes) -> tuple[int, dict]:
 
     scope = {"type": "http", "method": "GET", "path": "/classify", "headers": []}
     asyncio.run(ContractMiddleware(app)(scope, None, send))
-    return sent[0]["status"], json.loads(sent[1]["body"])
+    return sent[0]["status"], dict(sent[0]["headers"]), json.loads(sent[1]["body"])
+
+
+def test_error_bodies_are_normalised_and_busy_answers_say_when_to_retry():
+    assert normalise_error([{"error": "field 'text': empty"}]) == {"error": "field 'text': empty"}
+    pyd = {
+        "error": "1 validation error",
+        "detail": [{"type": "bool_type", "loc": ["evidence"], "msg": "bad"}],
+    }
+    assert normalise_error(pyd) == {"error": "field 'evidence': bad", "field": "evidence"}
+
+    status, headers, body = relay(503, b'{"error": "overloaded"}')
+    assert status == 503 and headers[b"retry-after"] == b"2"
+    assert body == {"error": "overloaded"}
+
+
+def test_each_served_address_keeps_its_own_task_store():
+    from tagger.cli.serve import task_store
+
+    a, b = task_store("127.0.0.1", 3000), task_store("127.0.0.1", 3001)
+    assert a != b and a.parent == b.parent and a.name == "task_result-127.0.0.1-3000.db"
 
 
 def test_model_failure_and_server_errors_come_in_the_error_shape():
@@ -137,14 +125,16 @@ def test_model_failure_and_server_errors_come_in_the_error_shape():
 
     # /classify's answer when the model fails on its article, as BentoML writes a 4xx exception
     failed = ApiError(model_failure(RuntimeError("out of memory")), field="text", status=422)
-    status, body = relay(422, json.dumps([{"error": str(failed)}]).encode())
+    status, _, body = relay(422, json.dumps([{"error": str(failed)}]).encode())
     assert status == 422
     assert body == {
         "error": "the model failed on this article (RuntimeError: out of memory)",
         "field": "text",
     }
     # any other server error: BentoML's own words, in the shape
-    status, body = relay(500, b'{"error": "An unexpected error has occurred, please check the server log."}')
+    status, _, body = relay(
+        500, b'{"error": "An unexpected error has occurred, please check the server log."}'
+    )
     assert status == 500 and body == {
         "error": "An unexpected error has occurred, please check the server log."
     }

@@ -47,7 +47,7 @@ class OpenVinoEncoder:
         settings = {"INFERENCE_PRECISION_HINT": PRECISIONS[precision], "PERFORMANCE_HINT": "LATENCY"}
         if threads:
             settings["INFERENCE_NUM_THREADS"] = str(threads)
-        if profile:  # per-kernel times of the last call, for `op_seconds` (benchmarks/op_profile.py)
+        if profile:  # per-kernel times of the last call, for `op_times` (benchmarks/op_profile.py)
             settings["PERF_COUNT"] = "YES"
         self.precision = precision
         self._compiled = ov.Core().compile_model(model, "CPU", settings)
