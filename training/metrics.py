@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+)
 
 from tagger.data.schema import LabelSchema
 
@@ -30,6 +36,12 @@ def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 10)
     return float(ece), table
 
 
+def average_precision(y: np.ndarray, scores: np.ndarray) -> float | None:
+    """Area under the precision-recall curve: how well the scores rank, whatever the threshold.
+    None when the set has no positive of the label."""
+    return float(average_precision_score(y, scores)) if y.any() else None
+
+
 def evaluate(
     topic_probs: np.ndarray,
     thresholds: dict[str, float],
@@ -47,17 +59,19 @@ def evaluate(
     per_label = {}
     p, r, f, s = precision_recall_fscore_support(true_topics, pred_topics, average=None, zero_division=0)
     for j, name in enumerate(schema.topics):
-        per_label[name] = {"precision": p[j], "recall": r[j], "f1": f[j], "support": int(s[j])}
+        ap = average_precision(true_topics[:, j], topic_probs[:, j])
+        per_label[name] = {"precision": p[j], "recall": r[j], "f1": f[j], "ap": ap, "support": int(s[j])}
     p, r, f, s = precision_recall_fscore_support(
         y_framing, pred_framing, labels=labels, average=None, zero_division=0
     )
     for j, name in enumerate(schema.framings):
-        per_label[name] = {"precision": p[j], "recall": r[j], "f1": f[j], "support": int(s[j])}
+        ap = average_precision(y_framing == j, framing_probs[:, j])
+        per_label[name] = {"precision": p[j], "recall": r[j], "f1": f[j], "ap": ap, "support": int(s[j])}
     ece, bins = expected_calibration_error(framing_probs, y_framing)
     return {
         "n": int(len(y_framing)),
         "per_label": {
-            k: {m: v if m == "support" else round(float(v), 4) for m, v in d.items()}
+            k: {m: v if m == "support" or v is None else round(float(v), 4) for m, v in d.items()}
             for k, d in per_label.items()
         },
         "topics_micro_f1": round(
@@ -65,6 +79,13 @@ def evaluate(
         ),
         "topics_macro_f1": round(
             float(f1_score(true_topics, pred_topics, average="macro", zero_division=0)), 4
+        ),
+        # threshold-free: a low F1 beside a high AP means the cut, not the ranking, is off
+        "topics_macro_ap": round(
+            float(
+                np.mean([a for name in schema.topics if (a := per_label[name]["ap"]) is not None] or [0.0])
+            ),
+            4,
         ),
         "framing_accuracy": round(float(accuracy_score(y_framing, pred_framing)), 4),
         "framing_macro_f1": round(

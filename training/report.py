@@ -9,7 +9,14 @@ import numpy as np
 
 from tagger.data.schema import LabelSchema
 
-HEADLINE = ("topics_micro_f1", "topics_macro_f1", "framing_accuracy", "framing_macro_f1", "framing_ece")
+HEADLINE = (
+    "topics_micro_f1",
+    "topics_macro_f1",
+    "topics_macro_ap",
+    "framing_accuracy",
+    "framing_macro_f1",
+    "framing_ece",
+)
 
 
 def comparison_table(results: dict[str, dict]) -> str:
@@ -21,10 +28,11 @@ def comparison_table(results: dict[str, dict]) -> str:
 
 
 def per_label_table(m: dict) -> str:
-    lines = ["| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    lines = ["| label | precision | recall | F1 | AP | support |", "|---|---|---|---|---|---|"]
     for name, d in m["per_label"].items():
+        ap = "-" if d.get("ap") is None else f"{d['ap']:.3f}"
         lines.append(
-            f"| {name} | {d['precision']:.3f} | {d['recall']:.3f} | {d['f1']:.3f} | {d['support']} |"
+            f"| {name} | {d['precision']:.3f} | {d['recall']:.3f} | {d['f1']:.3f} | {ap} | {d['support']} |"
         )
     return "\n".join(lines)
 

@@ -1,0 +1,28 @@
+"""Evaluation numbers: average precision reports ranking quality apart from the decision rule."""
+
+import numpy as np
+import pytest
+
+from training.metrics import evaluate
+
+
+def test_average_precision_sees_a_good_ranking_behind_a_bad_threshold(schema):
+    n_topics, n_framings = len(schema.topics), len(schema.framings)
+    y_topics = np.zeros((6, n_topics))
+    y_topics[:3, 0] = 1  # first topic: three positives, ranked above every negative
+    y_topics[[0, 5], 1] = 1  # second topic: a positive ranked last
+    # third topic: no positive in this set
+    probs = np.zeros((6, n_topics))
+    probs[:, 0] = [0.40, 0.35, 0.30, 0.20, 0.10, 0.05]
+    probs[:, 1] = [0.90, 0.80, 0.70, 0.60, 0.50, 0.01]
+    thresholds = {name: 0.5 for name in schema.topics}  # too high for the first topic's scores
+    y_framing = np.arange(6) % n_framings
+    framing = np.eye(n_framings)[y_framing] * 0.8 + 0.2 / n_framings
+
+    m = evaluate(probs, thresholds, y_topics, framing, y_framing, schema)
+    first, second, third = (m["per_label"][name] for name in schema.topics)
+    assert first["f1"] == 0.0 and first["ap"] == 1.0
+    assert 0.5 < second["ap"] < 1.0
+    assert third["ap"] is None  # no positives: undefined, and left out of the macro mean
+    assert m["topics_macro_ap"] == pytest.approx((first["ap"] + second["ap"]) / 2, abs=1e-4)
+    assert all(m["per_label"][f]["ap"] == 1.0 for f in schema.framings)
