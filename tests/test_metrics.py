@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from training.metrics import evaluate
+from training.report import HEADLINE, comparison_table
 
 
 def test_average_precision_sees_a_good_ranking_behind_a_bad_threshold(schema):
@@ -26,3 +27,11 @@ def test_average_precision_sees_a_good_ranking_behind_a_bad_threshold(schema):
     assert third["ap"] is None  # no positives: undefined, and left out of the macro mean
     assert m["topics_macro_ap"] == pytest.approx((first["ap"] + second["ap"]) / 2, abs=1e-4)
     assert all(m["per_label"][f]["ap"] == 1.0 for f in schema.framings)
+
+
+def test_tables_show_a_dash_for_figures_an_older_run_did_not_record():
+    fresh = {k: 0.9 for k in HEADLINE}
+    older = {k: 0.8 for k in HEADLINE if k != "topics_macro_ap"}  # stored before AP was reported
+    rows = comparison_table({"ours": fresh, "tfidf+logreg (from training)": older}).splitlines()
+    assert rows[2].count("0.900") == len(HEADLINE)
+    assert rows[3].split(" | ")[1 + HEADLINE.index("topics_macro_ap")] == "-"

@@ -68,6 +68,7 @@ def evaluate(
         ap = average_precision(y_framing == j, framing_probs[:, j])
         per_label[name] = {"precision": p[j], "recall": r[j], "f1": f[j], "ap": ap, "support": int(s[j])}
     ece, bins = expected_calibration_error(framing_probs, y_framing)
+    topic_aps = [a for name in schema.topics if (a := per_label[name]["ap"]) is not None]
     return {
         "n": int(len(y_framing)),
         "per_label": {
@@ -81,12 +82,7 @@ def evaluate(
             float(f1_score(true_topics, pred_topics, average="macro", zero_division=0)), 4
         ),
         # threshold-free: a low F1 beside a high AP means the cut, not the ranking, is off
-        "topics_macro_ap": round(
-            float(
-                np.mean([a for name in schema.topics if (a := per_label[name]["ap"]) is not None] or [0.0])
-            ),
-            4,
-        ),
+        "topics_macro_ap": round(float(np.mean(topic_aps)) if topic_aps else 0.0, 4),
         "framing_accuracy": round(float(accuracy_score(y_framing, pred_framing)), 4),
         "framing_macro_f1": round(
             float(f1_score(y_framing, pred_framing, labels=labels, average="macro", zero_division=0)), 4

@@ -19,20 +19,26 @@ HEADLINE = (
 )
 
 
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def comparison_table(results: dict[str, dict]) -> str:
-    """Markdown table: one row per model (ours first, then baselines), headline metrics as columns."""
+    """Markdown table: one row per model (ours first, then baselines), headline metrics as columns.
+    A record from a run older than a metric (`tagger evaluate` shows the training run's baselines)
+    gets "-" there."""
     lines = ["| model | " + " | ".join(HEADLINE) + " |", "|---" * (len(HEADLINE) + 1) + "|"]
     for name, m in results.items():
-        lines.append(f"| {name} | " + " | ".join(f"{m[k]:.3f}" for k in HEADLINE) + " |")
+        lines.append(f"| {name} | " + " | ".join(_cell(m.get(k)) for k in HEADLINE) + " |")
     return "\n".join(lines)
 
 
 def per_label_table(m: dict) -> str:
     lines = ["| label | precision | recall | F1 | AP | support |", "|---|---|---|---|---|---|"]
     for name, d in m["per_label"].items():
-        ap = "-" if d.get("ap") is None else f"{d['ap']:.3f}"
         lines.append(
-            f"| {name} | {d['precision']:.3f} | {d['recall']:.3f} | {d['f1']:.3f} | {ap} | {d['support']} |"
+            f"| {name} | {d['precision']:.3f} | {d['recall']:.3f} | {d['f1']:.3f} | {_cell(d['ap'])} "
+            f"| {d['support']} |"
         )
     return "\n".join(lines)
 
