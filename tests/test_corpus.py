@@ -85,3 +85,16 @@ def test_every_label_in_every_split(corpus, schema):
     from tagger.data.split import missing_labels
 
     assert not missing_labels(split_articles(corpus), schema)
+
+
+@pytest.mark.parametrize("batch", sorted(p.name for p in (REPO / "candidates").iterdir() if p.is_dir()))
+def test_candidate_batches_can_join_the_corpus(corpus, schema, batch):
+    """A batch in candidates/ stays trainable with the corpus (`data.paths=[labels, candidates/...]`):
+    valid label files, ids and texts new to the corpus, shortcut probes of the union under their bound."""
+    extra, problems = load_labelled([REPO / "candidates" / batch], schema)
+    assert extra and not problems, "\n".join(map(str, problems[:20]))
+    union = corpus + extra
+    assert len({a.id for a in union}) == len(union)
+    assert not near_duplicates({a.id: a.text for a in union}, threshold=0.5)
+    scores = shortcut_scores(union, schema)
+    assert not shortcut_problems(scores, len(union)), scores

@@ -188,3 +188,26 @@ def test_openvino_profile_splits_a_call_into_its_kernels():
     dense = [t for t in times if t[0].startswith("FullyConnected") and "layer.1." in t[1]]
     assert len(dense) == 6  # query, key, value, attention output, intermediate, output
     assert sum(t[2] for t in times) > 0
+
+
+def test_op_profile_bound_takes_the_slower_of_exponentials_and_matmuls():
+    """The bound in benchmarks/op_profile.py: attention no faster than its softmax's exponentials
+    or its matmuls at the peak; fusing the rest away can only raise it."""
+    import importlib.util
+    from pathlib import Path
+
+    from transformers import BertConfig
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "op_profile.py"
+    spec = importlib.util.spec_from_file_location("op_profile", path)
+    op_profile = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(op_profile)
+    c = BertConfig(hidden_size=384, num_hidden_layers=6, num_attention_heads=12, intermediate_size=1536)
+    row = {"length": 512, "batch": 4, "tokens_per_s": 20_000.0, "share": {"dense layers": 0.4, "other": 0.2}}
+    peak = 2000.0
+    slow_exp = op_profile.attention_bound(c, row, peak, exps=1e9)
+    free_exp = op_profile.attention_bound(c, row, peak, exps=1e30)
+    assert free_exp["attention_gflops"] == pytest.approx(peak)  # then only the matmuls at the peak limit it
+    flops_per_score = 4 * 32  # scores and weighted sum, heads of 32
+    assert slow_exp["attention_gflops"] == pytest.approx(flops_per_score)  # 1e9 scores/s x 128 FLOPs
+    assert slow_exp["with_rest"] < slow_exp["rest_free"] < free_exp["rest_free"]

@@ -29,6 +29,16 @@ def test_average_precision_sees_a_good_ranking_behind_a_bad_threshold(schema):
     assert all(m["per_label"][f]["ap"] == 1.0 for f in schema.framings)
 
 
+def test_macro_ap_is_undefined_on_a_set_without_topic_positives(schema):
+    n_topics, n_framings = len(schema.topics), len(schema.framings)
+    y_framing = np.arange(4) % n_framings
+    framing = np.eye(n_framings)[y_framing]
+    m = evaluate(np.full((4, n_topics), 0.3), {}, np.zeros((4, n_topics)), framing, y_framing, schema)
+    assert m["topics_macro_ap"] is None
+    row = comparison_table({"ours": m}).splitlines()[2].split(" | ")
+    assert row[1 + HEADLINE.index("topics_macro_ap")] == "-"
+
+
 def test_tables_show_a_dash_for_figures_an_older_run_did_not_record():
     fresh = {k: 0.9 for k in HEADLINE}
     older = {k: 0.8 for k in HEADLINE if k != "topics_macro_ap"}  # stored before AP was reported

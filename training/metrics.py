@@ -81,8 +81,9 @@ def evaluate(
         "topics_macro_f1": round(
             float(f1_score(true_topics, pred_topics, average="macro", zero_division=0)), 4
         ),
-        # threshold-free: a low F1 beside a high AP means the cut, not the ranking, is off
-        "topics_macro_ap": round(float(np.mean(topic_aps)) if topic_aps else 0.0, 4),
+        # threshold-free: a low F1 beside a high AP means the cut, not the ranking, is off;
+        # undefined (None) on a set where no topic has a positive
+        "topics_macro_ap": round(float(np.mean(topic_aps)), 4) if topic_aps else None,
         "framing_accuracy": round(float(accuracy_score(y_framing, pred_framing)), 4),
         "framing_macro_f1": round(
             float(f1_score(y_framing, pred_framing, labels=labels, average="macro", zero_division=0)), 4
