@@ -194,12 +194,12 @@ def test_op_profile_bound_takes_the_slower_of_exponentials_and_matmuls():
     """The bound in benchmarks/op_profile.py: attention no faster than its softmax's exponentials
     or its matmuls at the peak; fusing the rest away can only raise it."""
     import importlib.util
-    from pathlib import Path
 
     from transformers import BertConfig
 
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "op_profile.py"
-    spec = importlib.util.spec_from_file_location("op_profile", path)
+    from conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("op_profile", REPO / "benchmarks" / "op_profile.py")
     op_profile = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(op_profile)
     c = BertConfig(hidden_size=384, num_hidden_layers=6, num_attention_heads=12, intermediate_size=1536)
