@@ -45,3 +45,36 @@ def test_tables_show_a_dash_for_figures_an_older_run_did_not_record():
     rows = comparison_table({"ours": fresh, "tfidf+logreg (from training)": older}).splitlines()
     assert rows[2].count("0.900") == len(HEADLINE)
     assert rows[3].split(" | ")[1 + HEADLINE.index("topics_macro_ap")] == "-"
+
+
+def test_bootstrap_intervals_hold_the_score_and_narrow_with_more_articles(schema):
+    from sklearn.metrics import f1_score
+
+    from training.metrics import bootstrap_intervals
+
+    rng = np.random.default_rng(1)
+    n_topics, n_framings = len(schema.topics), len(schema.framings)
+    y_t = rng.random((120, n_topics)) < 0.4
+    p_t = np.where(rng.random(y_t.shape) < 0.85, y_t, ~y_t)  # 85% of decisions right
+    y_f = rng.integers(0, n_framings, 120)
+    p_f = np.where(rng.random(120) < 0.8, y_f, (y_f + 1) % n_framings)
+
+    small = bootstrap_intervals(y_t, p_t, y_f, p_f, n_framings)
+    point = f1_score(y_t, p_t, average="macro", zero_division=0)
+    assert small["topics_macro_f1"][0] < point < small["topics_macro_f1"][1]
+    large = bootstrap_intervals(
+        np.tile(y_t, (10, 1)), np.tile(p_t, (10, 1)), np.tile(y_f, 10), np.tile(p_f, 10), 3
+    )
+    for k in ("topics_macro_f1", "framing_macro_f1"):
+        assert large[k][1] - large[k][0] < (small[k][1] - small[k][0]) / 2  # ~1/sqrt(10) as wide
+    perfect = bootstrap_intervals(y_t, y_t, y_f, y_f, n_framings)
+    assert perfect == {"topics_macro_f1": [1.0, 1.0], "framing_macro_f1": [1.0, 1.0]}
+
+
+def test_intervals_line_names_each_model_and_skips_older_records():
+    from training.report import intervals_line
+
+    fresh = {"intervals": {"topics_macro_f1": [0.88, 0.95], "framing_macro_f1": [0.87, 0.96]}}
+    line = intervals_line({"fine-tuned": fresh, "tfidf+logreg (from training)": {}})
+    assert "fine-tuned topics 0.880-0.950, framing 0.870-0.960" in line and "tfidf" not in line
+    assert intervals_line({"old": {}}) == ""

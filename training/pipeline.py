@@ -23,7 +23,7 @@ from training.config import RunConfig, config_hash, dump
 from training.data import data_hash, label_arrays, load_articles, resolve, split_for_training, to_dataset
 from training.fit import Trainer, seed_everything
 from training.metrics import evaluate
-from training.report import comparison_table, write_report
+from training.report import comparison_table, intervals_line, write_report
 
 OURS = "fine-tuned"
 TEST = "test split"
@@ -262,5 +262,5 @@ def run_training(
     write_report(run_dir, "Training run", results, schema, run)
     tag, promoted, reason = store_and_promote(tagger, cfg, run, results, run_dir, force)
     for name, per_model in results.items():
-        print(f"\n{name}:\n" + comparison_table(per_model))
+        print(f"\n{name}:\n" + comparison_table(per_model) + "\n" + intervals_line(per_model))
     return RunResult(tag=tag, promoted=promoted, reason=reason, run_dir=run_dir, metrics=results[TEST][OURS])

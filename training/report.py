@@ -33,6 +33,18 @@ def comparison_table(results: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def intervals_line(results: dict[str, dict]) -> str:
+    """The 95% bootstrap interval of each model's two macro-F1 scores (articles resampled), or ""
+    for records older than the intervals."""
+    cells = [
+        f"{name} topics {i['topics_macro_f1'][0]:.3f}-{i['topics_macro_f1'][1]:.3f}, "
+        f"framing {i['framing_macro_f1'][0]:.3f}-{i['framing_macro_f1'][1]:.3f}"
+        for name, m in results.items()
+        if (i := m.get("intervals"))
+    ]
+    return "95% intervals (articles resampled 1,000 times): " + "; ".join(cells) if cells else ""
+
+
 def per_label_table(m: dict) -> str:
     lines = ["| label | precision | recall | F1 | AP | support |", "|---|---|---|---|---|---|"]
     for name, d in m["per_label"].items():
@@ -84,6 +96,7 @@ def write_report(
         _plot_reliability(m, out_dir / plots["reliability"], set_name)
         _plot_per_label(m, out_dir / plots["per_label_f1"], set_name)
         md += [f"## {set_name} ({m['n']} articles)", "", comparison_table(per_model), ""]
+        md += [intervals_line(per_model), ""]
         if len(per_model) > 1:
             md += [f"Margin of {ours} over each baseline (macro-F1):", ""]
             md += [

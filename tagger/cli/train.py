@@ -74,7 +74,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from training.config import load_config
     from training.data import load_articles
     from training.pipeline import evaluate_tagger, load_eval_sets
-    from training.report import comparison_table, write_report
+    from training.report import comparison_table, intervals_line, write_report
 
     try:
         registry = Registry()
@@ -97,7 +97,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     run = {"model": tag, "data": ", ".join(sets)}
     report = write_report(out, f"Evaluation of {tag}", results, tagger.schema, run)
     for name, per_model in results.items():
-        print(f"\n{name}:\n" + comparison_table(per_model))
+        print(f"\n{name}:\n" + comparison_table(per_model) + "\n" + intervals_line(per_model))
     print(f"report: {report}")
     return 0
 
