@@ -78,3 +78,22 @@ def test_intervals_line_names_each_model_and_skips_older_records():
     line = intervals_line({"fine-tuned": fresh, "tfidf+logreg (from training)": {}})
     assert "fine-tuned topics 0.880-0.950, framing 0.870-0.960" in line and "tfidf" not in line
     assert intervals_line({"old": {}}) == ""
+
+
+def test_paired_differences_resample_both_models_on_the_same_articles():
+    from training.metrics import paired_differences
+
+    rng = np.random.default_rng(2)
+    true = [[*map(int, rng.random(3) < 0.4), int(rng.integers(0, 3))] for _ in range(100)]
+    wrong_framing = [[*t[:3], (t[3] + 1) % 3] for t in true]
+    better = {f"a{i}": {"pred": t, "true": t} for i, t in enumerate(true)}  # every decision right
+    worse = {  # every fourth framing wrong
+        f"a{i}": {"pred": wrong_framing[i] if i % 4 == 0 else t, "true": t} for i, t in enumerate(true)
+    }
+    d = paired_differences(better, worse, 3, 3)
+    assert d["n"] == 100 and d["topics_macro_f1"] == {"difference": 0.0, "interval": [0.0, 0.0]}
+    lo, hi = d["framing_macro_f1"]["interval"]
+    assert 0 < lo < d["framing_macro_f1"]["difference"] < hi  # better, and surely so
+    relabelled = {**worse, "a0": {"pred": worse["a0"]["pred"], "true": wrong_framing[0]}}
+    assert paired_differences(better, relabelled, 3, 3)["n"] == 99  # only articles with the same labels
+    assert paired_differences(better, {"other": worse["a1"]}, 3, 3) is None

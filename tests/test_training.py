@@ -1,6 +1,7 @@
 """Training reruns end to end on a tiny random BERT: train, evaluate, store, promote, load."""
 
 import json
+import re
 import subprocess
 
 import pytest
@@ -75,6 +76,10 @@ def test_worse_model_is_stored_not_promoted_and_force_promotes(small_corpus, tmp
     assert (
         res.returncode == 0
         and "stored, NOT promoted (on test split: worse than the promoted model" in res.stdout
+    )
+    # the same articles, both models: the difference comes with a paired interval
+    assert re.search(
+        r"paired over \d+ articles, this model minus the promoted: topics [+-]\d\.\d{3} \(95% ", res.stdout
     )
     assert reg.promoted() == first and len(reg.list()) == 2
     res = train_tiny(small_corpus, "t-promo", *runs, "--set", "registry.promote_tolerance=-1.0", "--force")

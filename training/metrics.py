@@ -77,6 +77,42 @@ def bootstrap_intervals(
     return {k: [round(float(v), 4) for v in np.percentile(s, q)] for k, s in scores.items()}
 
 
+def paired_differences(
+    new: dict[str, dict], old: dict[str, dict], n_topics: int, n_framings: int, resamples: int = 1000
+) -> dict | None:
+    """Two models' per-article decisions on the same set (`decisions` of `evaluate`): on the
+    articles both scored with the same labels, new minus old macro-F1 with a 95% bootstrap interval
+    that resamples those articles for both models at once (paired: far tighter than two unpaired
+    intervals). None when they share no article."""
+    ids = sorted(i for i in new.keys() & old.keys() if new[i]["true"] == old[i]["true"])
+    if not ids:
+        return None
+    true, a, b = (np.array([d[i][k] for i in ids]) for d, k in ((new, "true"), (new, "pred"), (old, "pred")))
+    everything = np.arange(len(ids))[None, :]
+    resampled = np.random.default_rng(0).integers(0, len(ids), size=(resamples, len(ids)))
+    out: dict = {"n": len(ids)}
+    for key, as_bits in (("topics_macro_f1", _topic_bits), ("framing_macro_f1", _framing_bits)):
+        t, pa, pb = (as_bits(x, n_topics, n_framings) for x in (true, a, b))
+        point, spread = (_f1_difference(t, pa, pb, idx) for idx in (everything, resampled))
+        out[key] = {
+            "difference": round(float(point[0]), 4),
+            "interval": [round(float(v), 4) for v in np.percentile(spread, [2.5, 97.5])],
+        }
+    return out
+
+
+def _f1_difference(true: np.ndarray, a: np.ndarray, b: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    return _macro_f1_per_resample(true[idx], a[idx]) - _macro_f1_per_resample(true[idx], b[idx])
+
+
+def _topic_bits(rows: np.ndarray, n_topics: int, n_framings: int) -> np.ndarray:
+    return rows[:, :n_topics].astype(bool)
+
+
+def _framing_bits(rows: np.ndarray, n_topics: int, n_framings: int) -> np.ndarray:
+    return rows[:, n_topics][:, None] == np.arange(n_framings)
+
+
 def evaluate(
     topic_probs: np.ndarray,
     thresholds: dict[str, float],
@@ -84,6 +120,7 @@ def evaluate(
     framing_probs: np.ndarray,
     y_framing: np.ndarray,
     schema: LabelSchema,
+    ids: list[str] | None = None,
 ) -> dict:
     t = np.array([thresholds.get(name, 0.5) for name in schema.topics])
     pred_topics = (topic_probs >= t).astype(int)
@@ -127,4 +164,16 @@ def evaluate(
         "intervals": bootstrap_intervals(true_topics, pred_topics, y_framing, pred_framing, len(labels)),
         "framing_ece": round(ece, 4),
         "reliability": bins,
+        # per article, for paired comparisons with another model on the same set: topic bits, then
+        # the framing index
+        **(
+            {}
+            if ids is None
+            else {
+                "decisions": {
+                    i: {"pred": [*map(int, pt), int(pf)], "true": [*map(int, tt), int(tf)]}
+                    for i, pt, pf, tt, tf in zip(ids, pred_topics, pred_framing, true_topics, y_framing)
+                }
+            }
+        ),
     }

@@ -22,8 +22,8 @@ from training.augment import pick_views, realnews_like, training_views
 from training.config import RunConfig, config_hash, dump
 from training.data import data_hash, label_arrays, load_articles, resolve, split_for_training, to_dataset
 from training.fit import Trainer, seed_everything
-from training.metrics import evaluate
-from training.report import comparison_table, intervals_line, write_report
+from training.metrics import evaluate, paired_differences
+from training.report import comparison_table, intervals_line, paired_line, training_metrics, write_report
 
 OURS = "fine-tuned"
 TEST = "test split"
@@ -67,7 +67,7 @@ def git_commit() -> str | None:
 def evaluate_tagger(tagger: Tagger, articles: list[Article]) -> dict:
     y_t, y_f = label_arrays(articles, tagger.schema)
     s = tagger.scores(baselines.texts_of(articles))
-    return evaluate(s.topics, tagger.thresholds, y_t, s.framing, y_f, tagger.schema)
+    return evaluate(s.topics, tagger.thresholds, y_t, s.framing, y_f, tagger.schema, [a.id for a in articles])
 
 
 def load_eval_sets(cfg: RunConfig, schema: LabelSchema) -> dict[str, list[Article]]:
@@ -199,6 +199,15 @@ def promotion_comparison(
     return TEST, results[TEST][OURS], promoted
 
 
+def paired_with(model_dir: Path, set_name: str, ours: dict, schema: LabelSchema) -> dict | None:
+    """This run against a stored model on the articles both were scored on in `set_name` (the
+    stored run's per-article decisions), or None when that run kept none."""
+    theirs = training_metrics(model_dir).get(set_name, {}).get(OURS, {}).get("decisions")
+    if not theirs:
+        return None
+    return paired_differences(ours.get("decisions", {}), theirs, len(schema.topics), len(schema.framings))
+
+
 def store_and_promote(
     tagger: Tagger, cfg: RunConfig, run: dict, results: dict, run_dir: Path, force: bool
 ) -> tuple[str, bool, str]:
@@ -218,6 +227,8 @@ def store_and_promote(
     tag = registry.save(tagger, metadata, files, tag=run["model"])
     ok, reason = should_promote(chosen, previous, cfg.registry.promote_tolerance)
     reason = f"on {basis}: {reason}"
+    if current and (line := paired_line(paired_with(registry.path(current), basis, chosen, tagger.schema))):
+        reason += f"; {line}"
     if not ok and force:
         ok, reason = True, f"forced (--force); {reason}"
     if ok:

@@ -33,6 +33,24 @@ def comparison_table(results: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def training_metrics(model_dir: Path) -> dict:
+    """The figures of a stored model's training run, per set and model ({} if absent)."""
+    path = model_dir / "metrics.json"
+    return json.loads(path.read_text()).get("sets", {}) if path.exists() else {}
+
+
+def paired_line(paired: dict | None) -> str:
+    """How a new model differs from the promoted one on the same articles, or "" without them."""
+    if not paired:
+        return ""
+    parts = [
+        f"{k.split('_')[0]} {d['difference']:+.3f} (95% {d['interval'][0]:+.3f} to {d['interval'][1]:+.3f})"
+        for k, d in paired.items()
+        if k != "n"
+    ]
+    return f"paired over {paired['n']} articles, this model minus the promoted: " + ", ".join(parts)
+
+
 def intervals_line(results: dict[str, dict]) -> str:
     """The 95% bootstrap interval of each model's two macro-F1 scores (articles resampled), or ""
     for records older than the intervals."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -74,7 +73,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from training.config import load_config
     from training.data import load_articles
     from training.pipeline import evaluate_tagger, load_eval_sets
-    from training.report import comparison_table, intervals_line, write_report
+    from training.report import comparison_table, intervals_line, training_metrics, write_report
 
     try:
         registry = Registry()
@@ -100,12 +99,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"\n{name}:\n" + comparison_table(per_model) + "\n" + intervals_line(per_model))
     print(f"report: {report}")
     return 0
-
-
-def training_metrics(model_dir: Path) -> dict:
-    """The figures of a stored model's training run, per set and model ({} if absent)."""
-    path = model_dir / "metrics.json"
-    return json.loads(path.read_text()).get("sets", {}) if path.exists() else {}
 
 
 def cmd_models(args: argparse.Namespace) -> int:
