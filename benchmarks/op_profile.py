@@ -59,11 +59,13 @@ def attention_bound(config, row: dict, peak: float, exps: float) -> dict:
     flops = flops_by_part(config, [row["length"]] * row["batch"])
     scores = row["batch"] * config.num_hidden_layers * config.num_attention_heads * row["length"] ** 2
     wall = row["batch"] * row["length"] / row["tokens_per_s"]
-    attention = max(scores / exps, flops["attention"] / (peak * 1e9))
+    by_exponentials, by_matmuls = scores / exps, flops["attention"] / (peak * 1e9)
+    attention = max(by_exponentials, by_matmuls)
     dense = wall * row["share"]["dense layers"]
     rest = wall * row["share"]["other"]
     total = flops["dense layers"] + flops["attention"]
     return {
+        "limited_by": "the exponentials" if by_exponentials >= by_matmuls else "the matmuls",
         "attention_gflops": flops["attention"] / attention / 1e9,
         "with_rest": total / (dense + attention + rest) / 1e9,
         "rest_free": total / (dense + attention) / 1e9,
@@ -135,7 +137,6 @@ def main() -> None:
         "|---|---|---|---|---|---|---|---|",
     ]
     head = c.hidden_size // c.num_attention_heads
-    exp_bound = exps < peak * 1e9 / (4 * head)  # scores/s from exponentials < scores/s at the peak
     for r in rows:
         b = r["bound"]
         dense, attn = r["part_gflops"].get("dense layers", 0), r["part_gflops"].get("attention", 0)
@@ -153,7 +154,7 @@ def main() -> None:
         'best. "Perfect attention kernel": attention in one fused kernel limited only by its '
         f"softmax's exponentials ({exps / 1e9:.1f} G/s on this CPU from cache, one per score) or by its "
         "matmuls at the peak, whichever is slower "
-        f"({'the exponentials' if exp_bound else 'the matmuls'} here: heads of {head} give each score "
+        f"({rows[0]['bound']['limited_by']} here: heads of {head} give each score "
         f"{4 * head} FLOPs of matmul), the dense layers at their measured rate, and the layer norms, "
         "adds and reorders either as measured or fused away for free.",
     ]

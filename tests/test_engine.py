@@ -211,3 +211,4 @@ def test_op_profile_bound_takes_the_slower_of_exponentials_and_matmuls():
     flops_per_score = 4 * 32  # scores and weighted sum, heads of 32
     assert slow_exp["attention_gflops"] == pytest.approx(flops_per_score)  # 1e9 scores/s x 128 FLOPs
     assert slow_exp["with_rest"] < slow_exp["rest_free"] < free_exp["rest_free"]
+    assert (slow_exp["limited_by"], free_exp["limited_by"]) == ("the exponentials", "the matmuls")

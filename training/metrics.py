@@ -42,6 +42,25 @@ def average_precision(y: np.ndarray, scores: np.ndarray) -> float | None:
     return float(average_precision_score(y, scores)) if y.any() else None
 
 
+RESAMPLES = 1000  # bootstrap resamples of a set's articles, for intervals and paired differences
+MACRO_F1 = ("topics_macro_f1", "framing_macro_f1")
+
+
+def _label_bits(topics: np.ndarray, framing: np.ndarray, n_framings: int) -> tuple[np.ndarray, np.ndarray]:
+    """Decisions (or labels) as bools per label, in the order of MACRO_F1: topic bits (items,
+    topics) and the framing one-hot (items, framings)."""
+    return topics.astype(bool), framing[:, None] == np.arange(n_framings)
+
+
+def _resamples(n: int, seed: int = 0) -> np.ndarray:
+    """RESAMPLES rows of n article indices drawn with replacement."""
+    return np.random.default_rng(seed).integers(0, n, size=(RESAMPLES, n))
+
+
+def _percentiles(values: np.ndarray, level: float = 0.95) -> list[float]:
+    return [round(float(v), 4) for v in np.percentile(values, [50 * (1 - level), 50 * (1 + level)])]
+
+
 def _macro_f1_per_resample(true: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """Macro-F1 of each resample: bool arrays (resamples, items, labels) in, (resamples,) out; a
     label with no true and no predicted item scores 0, as sklearn's zero_division=0 does."""
@@ -56,29 +75,22 @@ def bootstrap_intervals(
     y_framing: np.ndarray,
     pred_framing: np.ndarray,
     n_framings: int,
-    resamples: int = 1000,
     level: float = 0.95,
     seed: int = 0,
 ) -> dict[str, list[float]]:
     """Percentile bootstrap intervals of the two macro-F1 scores, articles resampled with
     replacement: on a set of ~100 articles a difference of 0.02 between two models is noise."""
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(y_framing), size=(resamples, len(y_framing)))
-    classes = np.arange(n_framings)
-    scores = {
-        "topics_macro_f1": _macro_f1_per_resample(
-            true_topics.astype(bool)[idx], pred_topics.astype(bool)[idx]
-        ),
-        "framing_macro_f1": _macro_f1_per_resample(
-            (y_framing[:, None] == classes)[idx], (pred_framing[:, None] == classes)[idx]
-        ),
+    idx = _resamples(len(y_framing), seed)
+    true = _label_bits(true_topics, y_framing, n_framings)
+    pred = _label_bits(pred_topics, pred_framing, n_framings)
+    return {
+        k: _percentiles(_macro_f1_per_resample(t[idx], p[idx]), level)
+        for k, t, p in zip(MACRO_F1, true, pred)
     }
-    q = [50 * (1 - level), 50 * (1 + level)]
-    return {k: [round(float(v), 4) for v in np.percentile(s, q)] for k, s in scores.items()}
 
 
 def paired_differences(
-    new: dict[str, dict], old: dict[str, dict], n_topics: int, n_framings: int, resamples: int = 1000
+    new: dict[str, dict], old: dict[str, dict], n_topics: int, n_framings: int
 ) -> dict | None:
     """Two models' per-article decisions on the same set (`decisions` of `evaluate`): on the
     articles both scored with the same labels, new minus old macro-F1 with a 95% bootstrap interval
@@ -87,30 +99,21 @@ def paired_differences(
     ids = sorted(i for i in new.keys() & old.keys() if new[i]["true"] == old[i]["true"])
     if not ids:
         return None
-    true, a, b = (np.array([d[i][k] for i in ids]) for d, k in ((new, "true"), (new, "pred"), (old, "pred")))
-    everything = np.arange(len(ids))[None, :]
-    resampled = np.random.default_rng(0).integers(0, len(ids), size=(resamples, len(ids)))
+
+    def bits(d: dict[str, dict], key: str) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.array([d[i][key] for i in ids])  # topic bits, then the framing index
+        return _label_bits(rows[:, :n_topics], rows[:, n_topics], n_framings)
+
+    everything, resampled = np.arange(len(ids))[None, :], _resamples(len(ids))
     out: dict = {"n": len(ids)}
-    for key, as_bits in (("topics_macro_f1", _topic_bits), ("framing_macro_f1", _framing_bits)):
-        t, pa, pb = (as_bits(x, n_topics, n_framings) for x in (true, a, b))
-        point, spread = (_f1_difference(t, pa, pb, idx) for idx in (everything, resampled))
-        out[key] = {
-            "difference": round(float(point[0]), 4),
-            "interval": [round(float(v), 4) for v in np.percentile(spread, [2.5, 97.5])],
-        }
+    for key, t, a, b in zip(MACRO_F1, bits(new, "true"), bits(new, "pred"), bits(old, "pred")):
+        point, spread = (_f1_difference(t, a, b, idx) for idx in (everything, resampled))
+        out[key] = {"difference": round(float(point[0]), 4), "interval": _percentiles(spread)}
     return out
 
 
 def _f1_difference(true: np.ndarray, a: np.ndarray, b: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return _macro_f1_per_resample(true[idx], a[idx]) - _macro_f1_per_resample(true[idx], b[idx])
-
-
-def _topic_bits(rows: np.ndarray, n_topics: int, n_framings: int) -> np.ndarray:
-    return rows[:, :n_topics].astype(bool)
-
-
-def _framing_bits(rows: np.ndarray, n_topics: int, n_framings: int) -> np.ndarray:
-    return rows[:, n_topics][:, None] == np.arange(n_framings)
 
 
 def evaluate(

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from tagger.data.schema import LabelSchema
+from training.metrics import RESAMPLES
 
 HEADLINE = (
     "topics_micro_f1",
@@ -60,7 +61,7 @@ def intervals_line(results: dict[str, dict]) -> str:
         for name, m in results.items()
         if (i := m.get("intervals"))
     ]
-    return "95% intervals (articles resampled 1,000 times): " + "; ".join(cells) if cells else ""
+    return f"95% intervals (articles resampled {RESAMPLES:,} times): " + "; ".join(cells) if cells else ""
 
 
 def per_label_table(m: dict) -> str:
