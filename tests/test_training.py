@@ -66,13 +66,37 @@ def test_promotion_rule():
     assert should_promote(old, None, 0.02) == (True, "no model is promoted yet")
 
 
+def test_paired_promotion_rule_refuses_only_a_model_surely_worse():
+    old = {"topics_macro_f1": 0.80, "framing_macro_f1": 0.80}
+    new = {"topics_macro_f1": 0.80, "framing_macro_f1": 0.75}  # 0.05 behind: the point rule refuses
+    assert not should_promote(new, old, 0.02)[0]
+
+    def paired(low: float, high: float) -> dict:
+        return {
+            "n": 121,
+            "topics_macro_f1": {"difference": 0.0, "interval": [-0.02, 0.02]},
+            "framing_macro_f1": {"difference": -0.05, "interval": [low, high]},
+        }
+
+    ok, why = should_promote(new, old, 0.02, paired(-0.09, 0.01))  # may be chance
+    assert ok and "framing_macro_f1 -0.050 (95% -0.090 to +0.010)" in why and "not surely worse" in why
+    ok, why = should_promote(new, old, 0.02, paired(-0.08, -0.01))  # surely worse
+    assert not ok and "framing_macro_f1 -0.050 (95% -0.080 to -0.010)" in why
+    # surely worse, but by less than the tolerance: promoted
+    small = {**paired(-0.03, -0.005), "framing_macro_f1": {"difference": -0.015, "interval": [-0.03, -0.005]}}
+    ok, why = should_promote(new, old, 0.02, small)
+    assert ok and "not surely worse" not in why
+
+
 def test_worse_model_is_stored_not_promoted_and_force_promotes(small_corpus, tmp_path):
     runs = ["--runs-dir", str(tmp_path)]
     assert train_tiny(small_corpus, "t-promo", *runs).returncode == 0
     reg = Registry("t-promo")
     first = reg.promoted()
-    # A negative tolerance demands a gain no model can make, so the new one counts as worse.
-    res = train_tiny(small_corpus, "t-promo", *runs, "--set", "registry.promote_tolerance=-1.0")
+    # A negative tolerance demands a gain no model can make, so on point figures the new one (the
+    # same config, data and seed: the same model) counts as worse...
+    worse = ("--set", "registry.promote_tolerance=-1.0", "--set", "registry.promote_rule=point")
+    res = train_tiny(small_corpus, "t-promo", *runs, *worse)
     assert (
         res.returncode == 0
         and "stored, NOT promoted (on test split: worse than the promoted model" in res.stdout
@@ -82,7 +106,14 @@ def test_worse_model_is_stored_not_promoted_and_force_promotes(small_corpus, tmp
         r"paired over \d+ articles, this model minus the promoted: topics [+-]\d\.\d{3} \(95% ", res.stdout
     )
     assert reg.promoted() == first and len(reg.list()) == 2
-    res = train_tiny(small_corpus, "t-promo", *runs, "--set", "registry.promote_tolerance=-1.0", "--force")
+    # ...while the paired rule sees no sure difference on the same articles and promotes it
+    res = train_tiny(small_corpus, "t-promo", *runs, "--set", "registry.promote_tolerance=-1.0")
+    assert (
+        res.returncode == 0 and "promoted (on test split:" in res.stdout and "not surely worse" in res.stdout
+    )
+    assert reg.promoted() == reg.list()[-1].tag != first and len(reg.list()) == 3
+    assert run_tagger("models", "--name", "t-promo", "--promote", first.split(":")[1]).returncode == 0
+    res = train_tiny(small_corpus, "t-promo", *runs, *worse, "--force")
     assert "promoted (forced (--force)" in res.stdout
     assert reg.promoted() == reg.list()[-1].tag != first
     listing = run_tagger("models").stdout  # default registry: none of these

@@ -77,6 +77,7 @@ class RegistryConfig(Section):
     name: str = "article-tagger"
     promote_tolerance: float = 0.02
     promote_on: str | None = "realnews-dev"
+    promote_rule: Literal["paired", "point"] = "paired"
 
 
 class RunConfig(Section):

@@ -225,9 +225,11 @@ def store_and_promote(
     }
     files = {name: run_dir / name for name in ("config.yaml", "metrics.json", "report.md")}
     tag = registry.save(tagger, metadata, files, tag=run["model"])
-    ok, reason = should_promote(chosen, previous, cfg.registry.promote_tolerance)
+    paired = paired_with(registry.path(current), basis, chosen, tagger.schema) if current else None
+    rule = paired if cfg.registry.promote_rule == "paired" else None
+    ok, reason = should_promote(chosen, previous, cfg.registry.promote_tolerance, rule)
     reason = f"on {basis}: {reason}"
-    if current and (line := paired_line(paired_with(registry.path(current), basis, chosen, tagger.schema))):
+    if line := paired_line(paired):
         reason += f"; {line}"
     if not ok and force:
         ok, reason = True, f"forced (--force); {reason}"
