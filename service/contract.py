@@ -105,7 +105,8 @@ def normalise_error(payload: object) -> dict:
         where = f"field '{field}': " if field else ""
         msg = FRIENDLIER.get(first.get("type", ""), first.get("msg", "invalid value"))
         return error_body(f"{where}{msg}{more}", field)
-    return error_body(str(message or payload))
+    field = payload.get("field")  # our own {error, field} answers (the workbench's) keep it
+    return error_body(str(message or payload), field if isinstance(field, str) else None)
 
 
 def patch_openapi(doc: dict) -> dict:

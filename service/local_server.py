@@ -26,25 +26,22 @@ def free_port() -> int:
 class LocalServer:
     """`bentoml serve` in its own process group, run from the project folder. Its log goes to a
     file: a pipe nobody reads would fill up with access-log lines and stall the server; its tail is
-    in the error if the server dies or is not ready within `timeout` seconds. Run one at a time:
-    servers sharing a BentoML home reset each other's async-task database at start."""
+    in the error if the server dies or is not ready within `timeout` seconds. Each server gets its
+    own async-task database: servers sharing one reset each other's tasks at start."""
 
     def __init__(
-        self, target: str = SERVICE, env: dict | None = None, cwd: Path | None = None, timeout: float = 180
+        self,
+        target: str = SERVICE,
+        env: dict | None = None,
+        cwd: Path | None = None,
+        timeout: float = 180,
+        command: list[str] | None = None,
     ):
+        """`command` replaces `bentoml serve target` (e.g. `tagger serve`); it gets --host and --port."""
         self.port = free_port()
         self.log = tempfile.NamedTemporaryFile("w+", prefix="bentoml-serve-", suffix=".log", delete=False)
-        cmd = [
-            sys.executable,
-            "-m",
-            "bentoml",
-            "serve",
-            target,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-        ]
+        command = command or [sys.executable, "-m", "bentoml", "serve", target]
+        cmd = [*command, "--host", "127.0.0.1", "--port", str(self.port)]
         self.proc = subprocess.Popen(
             cmd,
             cwd=cwd or project_dir(),

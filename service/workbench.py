@@ -28,7 +28,7 @@ from tagger.data.feedback import FeedbackLog, correction_record, feedback_path
 from tagger.data.labelstudio import labelling_config, to_task
 from tagger.data.schema import LabelSchema
 from tagger.scoring.charts import chart_data
-from tagger.scoring.queue import label_next
+from tagger.scoring.label_next import label_next
 from tagger.scoring.uploads import parse_upload, request_article, scored_row, write_scored
 
 STATIC = Path(__file__).parent / "static"
@@ -41,14 +41,30 @@ def schema() -> LabelSchema:
     return LabelSchema.load()
 
 
-def _error(message: str, status: int = 400) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+class FieldError(ValueError):
+    """A request field that is missing or wrong, named in the answer's `field`."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
 
 
-async def _json(request: Request) -> dict:
+def _error(message: str, status: int = 400, field: str | None = None) -> JSONResponse:
+    return JSONResponse({"error": message, **({"field": field} if field else {})}, status_code=status)
+
+
+def _problem(prefix: str, e: Exception) -> JSONResponse:
+    return _error(prefix + str(e), field=getattr(e, "field", None))
+
+
+async def _json(request: Request, *required: str) -> dict:
+    """The request's JSON object; a missing required field is named (FieldError)."""
     body = json.loads(await request.body())
     if not isinstance(body, dict):
         raise ValueError("expected a JSON object")
+    for name in required:
+        if name not in body:
+            raise FieldError(name, f"missing field '{name}'")
     return body
 
 
@@ -85,20 +101,25 @@ async def parse(request: Request) -> Response:
 
 async def scored(request: Request) -> Response:
     try:
-        body = await _json(request)
+        body = await _json(request, "rows", "results")
         rows = [scored_row(row, res) for row, res in zip(body["rows"], body["results"], strict=True)]
+        limit = body.get("limit", 50)
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+            raise FieldError("limit", f"field 'limit': expected a whole number >= 0, got {limit!r}")
+    except FieldError as e:
+        return _problem("", e)
     except (ValueError, KeyError, TypeError, AttributeError) as e:
-        return _error(f"expected {{rows, results}} of the same length: {e}")
-    queue = [asdict(q) for q in label_next(rows, limit=int(body.get("limit", 50)))]
+        return _problem("expected {rows, results} of the same length: ", e)
+    queue = [asdict(q) for q in label_next(rows, limit=limit)]
     return JSONResponse({"rows": rows, "charts": chart_data(rows, schema()), "queue": queue})
 
 
 async def download(request: Request) -> Response:
     fmt = request.query_params.get("format", "jsonl")
     try:
-        data = write_scored((await _json(request))["rows"], fmt)
+        data = write_scored((await _json(request, "rows"))["rows"], fmt)
     except (ValueError, KeyError, TypeError) as e:
-        return _error(str(e))
+        return _problem("", e)
     return Response(
         data,
         media_type=MEDIA[fmt],
@@ -108,10 +129,10 @@ async def download(request: Request) -> Response:
 
 async def correct(request: Request) -> Response:
     try:
-        body = await _json(request)
+        body = await _json(request, "article")
         article = body["article"]
         if not isinstance(article, dict):
-            raise TypeError("'article' must be an object")
+            raise FieldError("article", "field 'article' must be an object")
         record = correction_record(
             article,
             body.get("topics") or [],
@@ -122,19 +143,19 @@ async def correct(request: Request) -> Response:
         )
         FeedbackLog(feedback_path(), schema()).append(record)
     except (ValueError, KeyError, TypeError) as e:
-        return _error(f"correction not saved: {e}")
+        return _problem("correction not saved: ", e)
     return JSONResponse({"record": record, "path": str(feedback_path())})
 
 
 async def label_studio(request: Request) -> Response:
     try:
-        rows = (await _json(request))["rows"]
+        rows = (await _json(request, "rows"))["rows"]
         tasks = [
             to_task({k: v for k, v in r.items() if not k.startswith(("topic_score_", "framing_score_"))})
             for r in rows
         ]
     except (ValueError, KeyError, TypeError, AttributeError) as e:
-        return _error(str(e))
+        return _problem("", e)
     return JSONResponse({"tasks": tasks, "config": labelling_config(schema())})
 
 

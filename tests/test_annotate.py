@@ -3,7 +3,7 @@
 import pytest
 from test_windows import tiny_tagger
 
-from tagger.results.annotate import MAX_TEXT_CHARS, Annotator, article_error
+from tagger.results.annotate import MAX_TEXT_CHARS, Annotator, article_problem
 from tagger.results.evidence import split_sentences
 from tagger.results.language import script_warning
 
@@ -21,11 +21,12 @@ from tagger.results.language import script_warning
     ],
 )
 def test_article_errors_name_the_field(article, message):
-    assert message in article_error(article)
+    problem = article_problem(article)
+    assert problem is not None and message in problem.message
 
 
 def test_valid_article_has_no_error():
-    assert article_error({"text": "A report.", "title": None, "id": "7"}) is None
+    assert article_problem({"text": "A report.", "title": None, "id": "7"}) is None
 
 
 def test_sentences_carry_exact_offsets():

@@ -27,3 +27,23 @@ def test_a_typo_names_the_key(tmp_path):
         load_config(p)
     with pytest.raises(ValueError, match="'train.epochs'"):
         load_config("tiny", ["train.epochs=zero"])
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("data.split=[0.5, 0.5, 0.5]", "'data': .*split \\[0.5, 0.5, 0.5\\] must be three fractions"),
+        ("windows.overlap=600", "'windows': .*overlap 600 must be < max_length - 2 \\(510\\)"),
+    ],
+)
+def test_values_that_cannot_work_are_refused_before_any_work(override, message):
+    with pytest.raises(ValueError, match=message):
+        load_config("default", [override])
+
+
+def test_label_paths_without_articles_are_named(tmp_path, schema):
+    from training.data import load_articles
+
+    (tmp_path / "empty.jsonl").write_text("")
+    with pytest.raises(ValueError, match=f"no labelled articles in {tmp_path}"):
+        load_articles([tmp_path], schema)

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from tagger.data.corpus import load_labelled
-from tagger.data.feedback import FeedbackLog, article_id, correction_record, read_log
+from tagger.data.feedback import FEEDBACK_FILE_ENV, FeedbackLog, article_id, correction_record
 
 from conftest import REPO, run_tagger
 
@@ -50,8 +50,9 @@ def test_latest_wins_in_the_log_and_over_the_corpus(tmp_path, schema):
     log.append(_record(schema, ["diplomacy"], "neutral"))
     log.append(_record(schema, ["defence"], "pro-alignment"))
     log.append(_record(schema, [], "neutral", id="fb2"))
-    assert [r["id"] for r in read_log(log.path)] == ["fb1", "fb1", "fb2"]
-    assert [(r["id"], r["topics"]) for r in log.records()] == [("fb1", ["defence"]), ("fb2", [])]
+    assert [json.loads(x)["id"] for x in log.path.read_text().splitlines()] == ["fb1", "fb1", "fb2"]
+    alone, problems = load_labelled([log.path], schema)
+    assert not problems and [(a.id, a.topics) for a in alone] == [("fb1", ["defence"]), ("fb2", [])]
     articles, problems = load_labelled([corpus, log.path.parent], schema)
     assert not problems, problems
     by_id = {a.id: a for a in articles}
@@ -61,11 +62,15 @@ def test_latest_wins_in_the_log_and_over_the_corpus(tmp_path, schema):
     assert by_id["fb1"].meta["model_answer"] == ANSWER
 
 
-def test_duplicates_outside_feedback_logs_are_still_errors(tmp_path, schema):
+def test_duplicates_outside_feedback_logs_are_still_errors(tmp_path, schema, monkeypatch):
     rec = {"id": "x", "text": TEXT, "topics": [], "framing": "neutral"}
     (tmp_path / "a.jsonl").write_text(json.dumps(rec) + "\n" + json.dumps(rec) + "\n")
     _, problems = load_labelled([tmp_path], schema)
     assert any("duplicate id 'x'" in str(p) for p in problems)
+    # ...unless it is the log the workbench writes to ($TAGGER_FEEDBACK_FILE), wherever it sits
+    monkeypatch.setenv(FEEDBACK_FILE_ENV, str(tmp_path / "a.jsonl"))
+    articles, problems = load_labelled([tmp_path], schema)
+    assert not problems and [a.id for a in articles] == ["x"]
 
 
 def test_a_torn_last_line_is_skipped_then_repaired(tmp_path, schema):

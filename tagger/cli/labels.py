@@ -99,7 +99,11 @@ def cmd_doubts(args: argparse.Namespace) -> int:
         print(f"\nFAILED: {len(problems)} problem(s) in label files; no doubts computed", file=sys.stderr)
         return 1
     detectors = {"tfidf": baselines.tfidf_features}
-    pretrained = load_config(args.config, []).encoder.pretrained
+    try:
+        pretrained = load_config(args.config, []).encoder.pretrained
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if pretrained and not args.tfidf_only:  # a config with a random encoder has nothing to embed with
         detectors["frozen"] = doubts.cached_frozen_features(pretrained, schema, articles)
     scores = {name: doubts.out_of_fold_topics(articles, schema, make) for name, make in detectors.items()}

@@ -41,7 +41,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         tag = args.model or registry.promoted()
         if tag is None:
             raise LookupError("no promoted article-tagger model; train one with `tagger train`")
-        tag = registry.resolve(tag)
+        tag = registry.full_tag(tag)
         model_dir = registry.path(tag)
     except LookupError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -51,15 +51,22 @@ def cmd_score(args: argparse.Namespace) -> int:
             if used:
                 print(f"error: {flag} is for --engine local", file=sys.stderr)
                 return 2
+        from pyspark.errors import AnalysisException
+
         from tagger.scoring.spark import score_with_spark
 
-        n = score_with_spark(args.input, args.output, model_dir, tag, master=args.master)
+        try:
+            n = score_with_spark(args.input, args.output, model_dir, tag, master=args.master)
+        except (ValueError, AnalysisException) as e:  # a missing input or column, said by Spark
+            print(f"error: {str(e).splitlines()[0]}", file=sys.stderr)
+            return 2
         print(f"scored {n} rows with Spark into {args.output}")
         return 0
     return _score_local(Path(args.input), Path(args.output), tag, registry, args)
 
 
 def _score_local(src: Path, out: Path, tag: str, registry, args) -> int:
+    from tagger.scoring.files import check_input
     from tagger.scoring.job import OutputExists, ScoreJob, iter_output
     from tagger.scoring.summary import format_score_summary, plot_score_summary, summarize_scores
 
@@ -67,6 +74,7 @@ def _score_local(src: Path, out: Path, tag: str, registry, args) -> int:
         print(f"error: {src}: no such file", file=sys.stderr)
         return 2
     try:
+        check_input(src)
         tagger = registry.load(tag, int8=args.int8, backend=args.backend)
     except ValueError as e:  # e.g. int8 asked for on a CPU without int8 dot products
         print(f"error: {e}", file=sys.stderr)

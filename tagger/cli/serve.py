@@ -1,4 +1,4 @@
-"""`tagger serve`: the main job. Trains the default model when none is promoted, then serves it."""
+"""`tagger serve`: the main job. Trains the config's model when none is promoted, then serves it."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import ipaddress
 import os
 import sys
+from pathlib import Path
 
 SERVICE = "service.service:TaggerService"
 RESULT_STORE_ENV = "BENTOML_RESULT_STORE"  # where BentoML keeps async task results
@@ -16,20 +17,31 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--config", default="default", help="training config used when no model is promoted")
+    serve.add_argument(
+        "--runs-dir", default=None, help="where that training run's report goes (default: runs/)"
+    )
     serve.set_defaults(func=cmd_serve)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from tagger.engine.registry import Registry  # heavy (bentoml, torch): only for this command
+    from tagger.engine.registry import TAG_ENV, Registry  # heavy (bentoml, torch): only for this command
+    from training.config import load_config
 
-    if Registry().promoted() is None and not os.environ.get("TAGGER_MODEL"):
-        print(f"No promoted article-tagger model yet: training one with the '{args.config}' config first.")
+    try:
+        cfg = load_config(args.config)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    # the config's own registry (accurate: article-tagger-accurate), named to the service by tag
+    registry = Registry(cfg.registry.name)
+    if registry.promoted() is None and not os.environ.get(TAG_ENV):
+        print(f"No promoted {registry.name} model yet: training one with the '{args.config}' config first.")
         from tagger.paths import runs_dir
-        from training.config import load_config
         from training.pipeline import run_training
 
-        result = run_training(load_config(args.config), args.config, runs_dir())
+        result = run_training(cfg, args.config, Path(args.runs_dir) if args.runs_dir else runs_dir())
         print(f"trained {result.tag}; report: {result.run_dir / 'report.md'}")
+    os.environ.setdefault(TAG_ENV, str(registry.promoted()))
     if not _is_loopback(args.host) and not os.environ.get("TAGGER_API_TOKEN"):
         print(
             f"warning: serving on {args.host} without auth; set TAGGER_API_TOKEN to require a bearer token",

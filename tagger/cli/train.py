@@ -81,7 +81,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         sets = {", ".join(map(str, args.paths)): load_articles(args.paths, tagger.schema)}
         if not args.no_eval_sets:
             sets.update(load_eval_sets(load_config(args.config), tagger.schema))
-    except (LookupError, LabelFileError, ValueError) as e:
+    except (LookupError, LabelFileError, ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     tag = tagger.info["tag"]
@@ -107,7 +107,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     registry = Registry(args.name)
     if args.promote:
         try:
-            tag = registry.resolve(args.promote)
+            tag = registry.full_tag(args.promote)
         except LookupError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2

@@ -5,8 +5,8 @@ A correction is an ordinary label record (it passes `validate_record`) plus `cor
 append-only: each record is one line written with a single `write`, then fsync'ed, under an
 exclusive lock, so a crash loses at most the line being written and never an acknowledged one.
 
-Latest wins: `load_labelled` treats every `.jsonl` file in a folder named `feedback` as a
-feedback log. Within the logs, a later record replaces an earlier one with the same id (files in
+Latest wins: `load_labelled` treats every `.jsonl` file in a folder named `feedback`, and the
+file $TAGGER_FEEDBACK_FILE names, as a feedback log. Within the logs, a later record replaces an earlier one with the same id (files in
 sorted order, lines in file order), and a correction replaces the corpus article with that id.
 A final line that lacks its newline and does not parse is a write cut short by a crash: readers
 skip it and the next append removes it.
@@ -37,7 +37,10 @@ def feedback_path() -> Path:
 
 
 def is_feedback_log(path: Path) -> bool:
-    return path.suffix == ".jsonl" and path.parent.name == FEEDBACK_DIR
+    """A .jsonl file in a folder named `feedback`, or the file $TAGGER_FEEDBACK_FILE names."""
+    if path.suffix != ".jsonl":
+        return False
+    return path.parent.name == FEEDBACK_DIR or path.resolve() == feedback_path().resolve()
 
 
 def article_id(title: str | None, text: str) -> str:
@@ -95,25 +98,6 @@ class FeedbackLog:
             os.close(fd)  # closing releases the lock
         _fsync_dir(self.path.parent)  # a new file's name is durable too
 
-    def records(self) -> list[dict]:
-        """The latest record per id, in order of each id's first appearance."""
-        return list(merge_latest(read_log(self.path)).values())
-
-
-def read_log(path: Path) -> list[dict]:
-    """Every parseable record of a log, in file order (a torn last line does not parse)."""
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_bytes().splitlines():
-        try:
-            obj = json.loads(line)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            continue
-        if isinstance(obj, dict):
-            out.append(obj)
-    return out
-
 
 def torn_last_line(path: Path) -> int:
     """The number of the file's last line when it lacks its newline (a torn write), else 0."""
@@ -121,14 +105,6 @@ def torn_last_line(path: Path) -> int:
     if not data or data.endswith(b"\n"):
         return 0
     return data.count(b"\n") + 1
-
-
-def merge_latest(records: list[dict]) -> dict[str, dict]:
-    """id -> the last record with that id (dict order: first appearance)."""
-    merged: dict[str, dict] = {}
-    for r in records:
-        merged[str(r.get("id"))] = r
-    return merged
 
 
 def _end_torn_tail(fd: int) -> None:

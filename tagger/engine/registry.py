@@ -122,7 +122,7 @@ class Registry:
             for m in models
         ]
 
-    def resolve(self, tag: str) -> str:
+    def full_tag(self, tag: str) -> str:
         """The full tag of a stored model ('name:version' or just the version); LookupError if absent."""
         tag = tag if ":" in tag else f"{self.name}:{tag}"
         try:
@@ -135,7 +135,7 @@ class Registry:
         tag = tag or self.promoted()
         if tag is None:
             raise LookupError(f"no '{self.name}' model is promoted; train one with `tagger train`")
-        tag = self.resolve(tag)
+        tag = self.full_tag(tag)
         tagger = Tagger.load(self.path(tag), **kw)
         tagger.info = {**tagger.info, "tag": tag}
         return tagger

@@ -48,8 +48,9 @@ def _proc_cpu_flags() -> frozenset[str]:
 
 def cpu_has_bf16() -> bool:
     """Whether bf16 matmuls beat fp32 here. AMX: always (~5x). AVX-512-bf16 without AMX: it depends
-    on the chip (on a Xeon held to that path bf16 ran slower than fp32, benchmarks/results/
-    inference-AVX-512-bf16.md), so it is timed once. Elsewhere bf16 is emulated and slower."""
+    on the chip (an AMX Xeon held to that path ran bf16 slower than fp32; an AMD EPYC ran it far
+    faster, benchmarks/results/inference-AVX-512-bf16.md), so it is timed once. Elsewhere bf16 is
+    emulated and slower."""
     flags = cpu_flags()
     if "amx_bf16" in flags:
         return True

@@ -46,15 +46,9 @@ def article_problem(obj: object) -> ArticleProblem | None:
     return None
 
 
-def article_error(obj: object) -> str | None:
-    """The message of `article_problem`, naming the field; None when the article is fine."""
-    problem = article_problem(obj)
-    return problem.message if problem else None
-
-
 class Annotator:
     """annotate(articles) -> results: labels, scores, evidence, warnings, model; articles must
-    already pass `article_error`."""
+    already pass `article_problem`."""
 
     def __init__(self, tagger: Tagger, evidence_per_label: int = 2):
         self.tagger = tagger

@@ -26,6 +26,20 @@ def detect_format(path: Path) -> str:
         raise ValueError(f"{path}: unknown format '{path.suffix}' (use .jsonl, .csv or .parquet)") from None
 
 
+def check_input(path: Path) -> str:
+    """The input file's format, or a ValueError saying why it cannot be read (before any work).
+    Label files call a `.json` file a Label Studio export (a JSON array); here `.json` is JSON Lines."""
+    fmt = detect_format(path)
+    if fmt == "jsonl":
+        with open(path, "rb") as f:
+            if f.read(4096).lstrip().startswith(b"["):
+                raise ValueError(
+                    f"{path}: a JSON array (a Label Studio export?), but scoring reads JSON Lines: "
+                    "one article object per line"
+                )
+    return fmt
+
+
 def count_rows(path: Path) -> int | None:
     fmt = detect_format(path)
     if fmt == "parquet":
@@ -38,7 +52,7 @@ def count_rows(path: Path) -> int | None:
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
-    fmt = detect_format(path)
+    fmt = check_input(path)
     if fmt == "jsonl":
         yield from iter_json_lines(path, blank_lines_are_errors=True)
     elif fmt == "csv":

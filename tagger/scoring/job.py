@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
@@ -55,7 +55,6 @@ class ScoreResult:
     resumed_rows: int = 0
     errors_path: Path | None = None
     output: Path | None = None
-    extra: dict = field(default_factory=dict)
 
 
 class ScoreJob:

@@ -95,11 +95,7 @@ def score_with_spark(
         schema = LabelSchema.from_dict(json.loads((Path(model_dir) / BUNDLE_FILE).read_text())["schema"])
         spark.sparkContext.addFile(str(model_dir), recursive=True)  # shipped once to every executor
         reader = spark.read
-        df = (
-            reader.parquet(input_path)
-            if str(input_path).endswith((".parquet", ".pq")) or _is_parquet_dir(input_path)
-            else reader.json(input_path)
-        )
+        df = reader.parquet(input_path) if _is_parquet(spark, str(input_path)) else reader.json(input_path)
         for col in ("id", "text"):
             if col not in df.columns:
                 raise ValueError(f"{input_path}: no '{col}' column (columns: {', '.join(df.columns)})")
@@ -117,9 +113,17 @@ def score_with_spark(
             spark.stop()
 
 
-def _is_parquet_dir(path: str) -> bool:
-    p = Path(path)
-    return p.is_dir() and any(f.suffix == ".parquet" for f in p.iterdir())
+def _is_parquet(spark, path: str) -> bool:
+    """A Parquet file by its suffix, or a folder holding Parquet parts, looked up through Spark's
+    own file system (local, HDFS, s3a: whatever the path's scheme is); anything else is JSON Lines."""
+    if path.endswith((".parquet", ".pq")):
+        return True
+    jvm = spark.sparkContext._jvm
+    folder = jvm.org.apache.hadoop.fs.Path(path)
+    fs = folder.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    if not fs.exists(folder) or not fs.getFileStatus(folder).isDirectory():
+        return False
+    return any(s.getPath().getName().endswith(".parquet") for s in fs.listStatus(folder))
 
 
 def main(argv: list[str] | None = None) -> int:
