@@ -44,8 +44,14 @@ def test_pick_views_one_per_article_following_the_shares():
     assert all(views[j].excerpt and not views[j].titled for j in picked)
     never = AugmentConfig(excerpt_share=0.0, headline_dropout=0.0)
     assert all(not views[j].excerpt and views[j].titled for j in pick_views(views, never, random.Random(0)))
-    half = [views[j].excerpt for j in pick_views(views, AugmentConfig(), random.Random(3))]
-    assert 8 < sum(half) < 32
+    many = [article(i) for i in range(2000)]
+    views = training_views(many, AugmentConfig(), seed=0)
+    picked = [
+        views[j]
+        for j in pick_views(views, AugmentConfig(excerpt_share=0.75, headline_dropout=0.3), random.Random(3))
+    ]
+    assert abs(sum(v.excerpt for v in picked) / 2000 - 0.75) < 0.03
+    assert abs(sum(not v.titled for v in picked) / 2000 - 0.3) < 0.03
 
 
 def test_realnews_like_validation_has_whole_and_excerpted_articles():

@@ -25,7 +25,8 @@ def test_record_carries_time_model_and_answer_and_valid_metadata_only(schema):
     assert r["model"] == "article-tagger:abc" and r["model_answer"] == ANSWER and r["corrected_at"]
     assert r["outlet_country"] == "PK" and r["date"] == "2025-03-01" and "outlet_kind" not in r
     pasted = correction_record({"title": "T", "text": TEXT}, [], "neutral", None, None, schema)
-    assert pasted["id"] == article_id("T", TEXT) == article_id("T", TEXT + "")
+    assert pasted["id"] == article_id("T", TEXT) != article_id("T", TEXT + ".")
+    assert article_id("T", TEXT) != article_id(None, TEXT)
 
 
 def test_append_refuses_what_the_schema_refuses(tmp_path, schema):
@@ -93,3 +94,5 @@ def test_labels_check_accepts_a_feedback_log_beside_the_corpus(tmp_path, schema)
     log.append(correction_record(first, first["topics"], first["framing"], "m", ANSWER, schema))
     res = run_tagger("labels", "check", str(corpus), str(log.path))
     assert res.returncode == 0, res.stderr[-2000:]
+    n = len(load_labelled([corpus], schema)[0])
+    assert f"OK: {n} articles valid" in res.stdout  # the correction replaced its article, not added one

@@ -78,3 +78,41 @@ def test_valid_file_passes_and_prints_summary(tmp_path):
 def test_missing_file_is_reported(tmp_path):
     res = run_tagger("labels", "check", str(tmp_path / "nope.jsonl"))
     assert res.returncode == 1 and "no such file" in res.stderr
+
+
+WORDS = "rice cargo port treaty envoy frigate tariff summit border visa garment jute cotton".split()
+
+
+def varied_text(i: int) -> str:
+    """A distinct text per i (no two share a 5-word shingle), of a length unrelated to anything."""
+    return " ".join(f"{WORDS[(i * 7 + k) % len(WORDS)]}{i}x{k}" for k in range(40))
+
+
+def test_near_copies_are_listed_by_id(tmp_path):
+    f = tmp_path / "c.jsonl"
+    base = "Pakistan and Bangladesh agreed on Tuesday to open a direct shipping line between Karachi and Chittagong, officials said after talks in Dhaka that lasted two days."
+    f.write_bytes(
+        line(id="orig", text=base)
+        + line(id="copy", text=base.replace("Tuesday", "Wednesday"))
+        + line(id="other", text=varied_text(1))
+    )
+    res = run_tagger("labels", "check", str(f))
+    rows = [r for r in res.stdout.splitlines() if "copy" in r or "orig" in r]
+    assert len(rows) == 1 and "orig" in rows[0] and "copy" in rows[0], res.stdout
+    assert "other" not in res.stdout.split("near-duplicate", 1)[1]
+
+
+def test_a_corpus_whose_outlet_gives_the_framing_away_fails(tmp_path):
+    """The shortcut probe: framing follows the outlet's country, so the check fails naming it."""
+    by_country = {"PK": "pro-alignment", "BD": "neutral", "IN": "india-focused"}
+    f = tmp_path / "shortcut.jsonl"
+    f.write_bytes(
+        b"".join(
+            line(id=f"s{i}", text=varied_text(i), outlet_country=c, framing=by_country[c])
+            for i in range(240)
+            for c in [list(by_country)[i % 3]]
+        )
+    )
+    res = run_tagger("labels", "check", str(f))
+    assert res.returncode == 1 and "framing is guessable from outlet country + kind alone" in res.stderr
+    assert "TOO HIGH" in res.stdout

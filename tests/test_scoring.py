@@ -77,6 +77,10 @@ def test_round_trip_each_format(tmp_path, rows, promoted_tiny, fmt):
     assert f"{len(rows)} articles scored" in res.stdout and "framing by outlet_country" in res.stdout
     again = run_tagger("score", str(src), "-o", str(out), "--model", promoted_tiny)
     assert again.returncode == 2 and "already exists" in again.stderr  # complete output kept
+    if fmt == "jsonl":  # --overwrite replaces it: scoring fewer rows leaves only those
+        write(src, rows[:3])
+        res = run_tagger("score", str(src), "-o", str(out), "--model", promoted_tiny, "--overwrite")
+        assert res.returncode == 0 and [r["id"] for r in read(out)] == [r["id"] for r in rows[:3]]
 
 
 @pytest.mark.skipif(not cpu_has_int8_dot(), reason="this CPU has no int8 dot products (VNNI/AMX)")
@@ -106,6 +110,7 @@ def test_each_backend_scores_a_file_with_the_same_labels(tmp_path, rows, promote
         out = tmp_path / f"{backend}.jsonl"
         res = run_tagger("score", str(src), "-o", str(out), "--model", promoted_tiny, "--backend", backend)
         assert res.returncode == 0, res.stderr[-2000:]
+        assert f"scoring with {promoted_tiny}: {backend}, " in res.stdout  # the engine asked for ran
         labels[backend] = [(r["topics"], r["framing"]) for r in read(out)]
     same = [a == b for a, b in zip(labels["torch"], labels["openvino"])]
     assert len(same) == len(rows) and sum(same) / len(same) >= 0.95  # bf16 on both where the CPU has it
@@ -208,7 +213,8 @@ def test_spark_partitions_isolate_an_article_the_model_fails_on(rows, monkeypatc
 
 
 def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path, rows, promoted_tiny):
-    many = [dict(r, id=f"{r['id']}-{k}") for k in range(6) for r in rows]
+    # enough chunks (~100) that the kill lands mid-run on a fast machine too
+    many = [dict(r, id=f"{r['id']}-{k}") for k in range(20) for r in rows]
     src = tmp_path / "in.jsonl"
     write(src, many)
     ref = tmp_path / "ref.jsonl"
@@ -237,7 +243,7 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path, rows, promot
     parts = tmp_path / "out.jsonl.parts"
     deadline = time.time() + 120
     while time.time() < deadline and len(list(parts.glob("part-*.jsonl"))) < 3:
-        time.sleep(0.05)
+        time.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     committed = len(list(parts.glob("part-*.jsonl")))

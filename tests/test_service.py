@@ -44,9 +44,10 @@ def test_labels_only_calls_skip_evidence(server):
     assert bare == {k: v for k, v in full.items() if k != "evidence"}
     status, batch = call(server.port, "/classify_batch", {"articles": ARTICLES[:2], "evidence": False})
     assert status == 200, batch
+    second = call(server.port, "/classify", {**ARTICLES[1], "evidence": False})[1]
     assert [("evidence" in r, r["framing"]) for r in batch] == [
         (False, bare["framing"]),
-        (False, batch[1]["framing"]),
+        (False, second["framing"]),
     ]
 
 
@@ -94,7 +95,7 @@ def test_batch_keeps_order_and_reports_bad_items_in_place(server):
 def test_bad_input_gets_4xx_naming_the_field(server, path, body, field):
     status, res = call(server.port, path, body)
     assert 400 <= status < 500, (status, res)
-    assert field in res
+    assert json.loads(res)["field"] == field, res
 
 
 @pytest.mark.parametrize(
@@ -122,6 +123,14 @@ def test_body_that_is_not_json(server):
 def test_non_english_text_is_scored_with_a_warning(server):
     status, res = call(server.port, "/classify", {"text": "ঢাকা ও ইসলামাবাদের মধ্যে সরাসরি বাণিজ্য আবার শুরু হয়েছে"})
     assert status == 200 and any("Bengali" in w for w in res["warnings"])
+
+
+def test_very_short_text_is_scored_with_a_warning(server):
+    status, res = call(server.port, "/classify", {"text": "Karachi port reopens."})
+    assert status == 200 and any("only 3 words" in w for w in res["warnings"]), res
+    long = " ".join(a["text"] for a in ARTICLES)  # over 25 words
+    status, res = call(server.port, "/classify", {"text": long})
+    assert status == 200 and not any("words" in w for w in res["warnings"]), res
 
 
 def test_metrics_rise(server):
@@ -155,6 +164,7 @@ def test_async_job(server):
 
 def test_openapi_and_health(server):
     assert call(server.port, "/healthz", method="GET")[0] == 200
+    assert call(server.port, "/readyz", method="GET")[0] == 200  # the model is loaded
     status, spec = call(server.port, "/docs.json", method="GET")
     assert status == 200 and {"/classify", "/classify_batch", "/submit/submit"} <= set(spec["paths"])
 

@@ -123,6 +123,8 @@ def test_worse_model_is_stored_not_promoted_and_force_promotes(small_corpus, tmp
     res = run_tagger("models", "--name", "t-promo", "--promote", first.split(":")[1])
     assert res.returncode == 0 and reg.promoted() == first
     assert [m.tag for m in reg.list() if m.promoted] == [first]
+    listed = [r for r in res.stdout.splitlines() if "t-promo:" in r and "promoted t-promo" not in r]
+    assert len(listed) == 4 and [r.split()[1] for r in listed if r.startswith("*")] == [first]
     res = run_tagger("models", "--name", "t-promo", "--promote", "t-promo:nosuchversion")
     assert res.returncode == 2 and "no stored model 't-promo:nosuchversion'" in res.stderr
     assert reg.promoted() == first
@@ -177,12 +179,20 @@ def test_interrupted_run_leaves_the_promoted_model(small_corpus, tmp_path, monke
     assert Registry("t-int").promoted() == first.tag and len(Registry("t-int").list()) == 1
 
 
-def test_git_commit_is_recorded_when_there_is_one():
+def test_git_commit_is_recorded_when_there_is_one(tmp_path, monkeypatch):
     from training.pipeline import git_commit
 
-    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
-    if head.returncode == 0:
-        assert git_commit().startswith(head.stdout.strip())
+    monkeypatch.setenv("TAGGER_HOME", str(tmp_path))  # the project folder git is asked about
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))  # not a repository above it
+    assert git_commit() is None  # not a repository
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "-C", str(tmp_path)]
+    (tmp_path / "a.txt").write_text("one")
+    for cmd in (["init", "-q"], ["add", "a.txt"], ["commit", "-q", "-m", "first"]):
+        subprocess.run(git + cmd, check=True)
+    head = subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    assert git_commit() == head
+    (tmp_path / "a.txt").write_text("two")
+    assert git_commit() == head + "-dirty"  # uncommitted changes are named
 
 
 def test_named_eval_sets_are_scored_in_the_run_and_by_evaluate(small_corpus, tmp_path):
@@ -252,3 +262,13 @@ def test_tagger_serve_trains_the_configs_model_when_none_is_promoted_then_serves
     tag = Registry("t-serve").promoted()
     assert status == 200 and tag and res["model"]["tag"] == tag, res
     assert list(tmp_path.glob("*/report.md"))  # the run that made it
+
+
+def test_serving_beyond_localhost_without_a_token_warns():
+    from tagger.cli.serve import auth_warning
+
+    assert "serving on 0.0.0.0 without auth" in auth_warning("0.0.0.0", None)
+    assert "serving on example.org without auth" in auth_warning("example.org", "")
+    assert auth_warning("0.0.0.0", "s3cret") is None
+    assert auth_warning("127.0.0.1", None) is None and auth_warning("::1", None) is None
+    assert auth_warning("localhost", None) is None

@@ -65,11 +65,7 @@ def test_a_cue_only_at_the_end_of_a_3000_word_article_changes_the_output(schema)
     }
     res_plain, res_cued = tagger.predict([plain, cued])
     assert res_plain["windows"] >= 7 and res_cued["windows"] == res_plain["windows"]
-    assert res_plain["topic_scores"] != res_cued["topic_scores"]
-    # the same article truncated to its first window cannot see the cue
-    head = tagger.tokenizer.decode(tagger.tokenizer(body)["input_ids"][1:400])
-    a, b = tagger.predict([{"text": head}, {"text": head + " "}])
-    assert a["topic_scores"] == b["topic_scores"]
+    assert res_plain["topic_scores"] != res_cued["topic_scores"]  # a cue past the first window counts
 
 
 def test_batching_does_not_change_scores(schema):

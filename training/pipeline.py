@@ -140,7 +140,7 @@ def calibration_set(cfg: RunConfig, articles: list[Article]) -> tuple[list[Artic
 
 
 def calibrate(tagger: Tagger, cfg: RunConfig, data: RunData) -> None:
-    """The bundle fits its own decision rules on the validation split (as real pages arrive)."""
+    """The tagger fits its own decision rules on the validation split (as real pages arrive)."""
     articles, texts = data.calibration
     y_topics, y_framing = label_arrays(articles, tagger.schema)
     c = cfg.calibration

@@ -79,6 +79,9 @@ def _score_local(src: Path, out: Path, tag: str, registry, args) -> int:
     except ValueError as e:  # e.g. int8 asked for on a CPU without int8 dot products
         print(f"error: {e}", file=sys.stderr)
         return 2
+    from tagger.engine.runtime import machine_name, pick_device
+
+    print(f"scoring with {tag}: {tagger.runs_on}, {tagger.precision}, on {machine_name(pick_device())}")
     try:
         result = ScoreJob(tagger.predict, tag, args.chunk_size).run(src, out, overwrite=args.overwrite)
     except (OutputExists, ValueError) as e:

@@ -42,11 +42,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         result = run_training(cfg, args.config, Path(args.runs_dir) if args.runs_dir else runs_dir())
         print(f"trained {result.tag}; report: {result.run_dir / 'report.md'}")
     os.environ.setdefault(TAG_ENV, str(registry.promoted()))
-    if not _is_loopback(args.host) and not os.environ.get("TAGGER_API_TOKEN"):
-        print(
-            f"warning: serving on {args.host} without auth; set TAGGER_API_TOKEN to require a bearer token",
-            file=sys.stderr,
-        )
+    if warning := auth_warning(args.host, os.environ.get("TAGGER_API_TOKEN")):
+        print(warning, file=sys.stderr)
     os.environ.setdefault(RESULT_STORE_ENV, str(task_store(args.host, args.port)))
     cmd = [sys.executable, "-m", "bentoml", "serve", SERVICE, "--host", args.host, "--port", str(args.port)]
     os.execv(sys.executable, cmd)
@@ -59,6 +56,13 @@ def task_store(host: str, port: int):
     from tagger.engine.registry import bentoml_home
 
     return bentoml_home() / f"task_result-{host}-{port}.db"
+
+
+def auth_warning(host: str, token: str | None) -> str | None:
+    """Serving beyond this machine with no token lets anyone on the network call the model."""
+    if token or _is_loopback(host):
+        return None
+    return f"warning: serving on {host} without auth; set TAGGER_API_TOKEN to require a bearer token"
 
 
 def _is_loopback(host: str) -> bool:
