@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, results_dir  # noqa: E402
+from common import machine, machine_line, results_dir  # noqa: E402
 
 from tagger.engine.registry import Registry  # noqa: E402
 from training.config import load_config  # noqa: E402
@@ -47,8 +47,13 @@ def table_rows(runs: dict[str, dict]) -> list[dict]:
     for config, metrics in runs.items():
         sets = metrics["sets"]
         models = list(next(iter(sets.values())))
+        run = metrics.get("run", {})
+        # bf16 kernels differ by CPU class: the same config and seed score differently on another
+        trained_on = (
+            f"{run['machine']}, {run.get('train_precision', '?')}" if "machine" in run else "not recorded"
+        )
         for model in models:
-            row = {"config": config, "model": model}
+            row = {"config": config, "model": model, "trained_on": trained_on}
             for s in SETS:
                 m = sets.get(s, {}).get(model)
                 row[s] = None if m is None else (m["topics_macro_f1"], m["framing_macro_f1"])
@@ -96,12 +101,18 @@ def markdown(rows: list[dict], errors: dict, notes: str) -> str:
     md = [
         "# Accuracy: own test split, real-news dev, seeds",
         "",
-        f"Machine: {machine()['cpu']} ({machine()['cpu_class']}). Cells are macro-F1 **topics / framing**.",
+        f"Report made on: {machine_line(machine())}. Cells are macro-F1 **topics / framing**; each row"
+        " names the machine and precision its run trained on (bf16 kernels differ by CPU class).",
         "",
-        "| config | model | " + " | ".join(SETS) + " |",
-        "|---|---|" + "---|" * len(SETS),
+        "| config | model | " + " | ".join(SETS) + " | trained on |",
+        "|---|---|" + "---|" * len(SETS) + "---|",
     ]
-    md += [f"| {r['config']} | {r['model']} | " + " | ".join(cell(r[s]) for s in SETS) + " |" for r in rows]
+    md += [
+        f"| {r['config']} | {r['model']} | "
+        + " | ".join(cell(r[s]) for s in SETS)
+        + f" | {r.get('trained_on', 'not recorded')} |"
+        for r in rows
+    ]
     md += ["", f"## Real-news dev misses of {errors.get('model')}", ""]
     if "confusions" in errors:
         md += [

@@ -67,8 +67,11 @@ def run_measured(cmd: list[str], every: float = 1.0, **popen) -> tuple[float, fl
 
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=project_dir(), **popen)
-    ps, peak = psutil.Process(proc.pid), 0
+    ps, peak, said = psutil.Process(proc.pid), 0, start
     while proc.poll() is None:
+        if time.perf_counter() - said >= 30:  # a long run is not silent
+            said = time.perf_counter()
+            print(f"  ... {said - start:.0f} s, peak memory so far {peak / 2**20:.0f} MB", flush=True)
         total = 0
         with contextlib.suppress(psutil.NoSuchProcess):  # children come and go between the calls
             for p in [ps, *ps.children(recursive=True)]:

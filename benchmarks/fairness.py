@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, save, test_split_articles  # noqa: E402
+from common import machine, machine_line, save, test_split_articles  # noqa: E402
 
 from service.local_server import LocalServer  # noqa: E402
 from tagger.results.annotate import MAX_BATCH_ITEMS, MAX_SYNC_CHARS  # noqa: E402
@@ -78,7 +78,7 @@ def main() -> None:
     payload = {"machine": machine(), "heavy_chars": sum(len(a["text"]) for a in heavy), "rounds": rounds}
     table = "\n".join(
         [
-            f"# Fairness ({machine()['cpu']}, {machine()['cpu_class']})",
+            f"# Fairness ({machine_line(payload['machine'])})",
             "",
             f"One /classify_batch of {MAX_BATCH_ITEMS} articles, {payload['heavy_chars']:,} characters (the",
             f"largest the API allows), with {len(short)} short /classify calls from {args.clients} other clients.",

@@ -2,6 +2,7 @@
 
     python benchmarks/load_client.py --port 3000 --concurrency 8 --duration 20 --articles rows.json
 Prints one JSON object: requests, errors (and why), requests/s, latency percentiles (ms).
+By hand: --token for a server that requires TAGGER_API_TOKEN, --max-requests to stop early.
 """
 
 from __future__ import annotations

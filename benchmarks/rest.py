@@ -63,7 +63,10 @@ def load(port: int, rows: list[dict], concurrency: int, duration: float, labels_
         check=True,
     )
     os.unlink(f.name)
-    return json.loads(out.stdout)
+    res = json.loads(out.stdout)
+    mode = "labels only" if labels_only else "with evidence"
+    print(f"  {concurrency} client(s), {mode}: {res['requests_per_s']:.1f} requests/s", flush=True)
+    return res
 
 
 def cpu_split(proc: subprocess.Popen, run) -> tuple[object, dict[str, float]]:
@@ -144,6 +147,7 @@ def main() -> None:
     with LocalServer(env={"TAGGER_INT8": "1" if args.int8 else "0"}, timeout=300) as server:
         port, proc = server.port, server.proc
         idle = rss_mb(proc)
+        print(f"serving on port {port}; warming up ...", flush=True)
         for labels_only in MODES.values():  # warm-up (int8 compiles at the first request)
             load(port, rows[:8], 1, 3, labels_only)
         results = {"machine": machine(), "int8": args.int8, "idle_rss_mb": idle, "modes": {}}
@@ -163,6 +167,7 @@ def main() -> None:
                 "runs": runs,
             }
         results["loaded_rss_mb"] = rss_mb(proc)
+    print("the same model in this process ...", flush=True)
     annotator = promoted_annotator(args.int8)
     results["in_process_400_words_ms"] = in_process_ms(annotator, article400)
     results["in_process_labels_only_articles_per_s"] = {

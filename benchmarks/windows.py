@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, save  # noqa: E402
+from common import machine, machine_line, save  # noqa: E402
 
 from tagger.data.corpus import load_labelled  # noqa: E402
 from tagger.data.schema import LabelSchema  # noqa: E402
@@ -66,7 +66,7 @@ def main() -> None:
         rows.append(row)
     info = machine()
     lines = [
-        f"# Window settings ({info['cpu']}, {info['cpu_class']}, {info['when']})",
+        f"# Window settings ({machine_line(info)})",
         "",
         f"Model {tagger.info.get('tag')}, trained with {trained[0]}-token windows overlapping by {trained[1]}. "
         "Cells: macro-F1 topics / framing, tokens read.",

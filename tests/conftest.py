@@ -24,6 +24,16 @@ def schema():
     return LabelSchema.load()
 
 
+def load_benchmark(name: str):
+    """A script of benchmarks/ as a module (they are scripts, not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def run_tagger(*args: str, **kw) -> subprocess.CompletedProcess:
     """Run the real `tagger` console entry point in a subprocess."""
     return subprocess.run(

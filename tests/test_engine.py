@@ -196,15 +196,11 @@ def test_openvino_profile_splits_a_call_into_its_kernels():
 def test_op_profile_bound_takes_the_slower_of_exponentials_and_matmuls():
     """The bound in benchmarks/op_profile.py: attention no faster than its softmax's exponentials
     or its matmuls at the peak; fusing the rest away can only raise it."""
-    import importlib.util
-
     from transformers import BertConfig
 
-    from conftest import REPO
+    from conftest import load_benchmark
 
-    spec = importlib.util.spec_from_file_location("op_profile", REPO / "benchmarks" / "op_profile.py")
-    op_profile = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(op_profile)
+    op_profile = load_benchmark("op_profile")
     c = BertConfig(hidden_size=384, num_hidden_layers=6, num_attention_heads=12, intermediate_size=1536)
     row = {"length": 512, "batch": 4, "tokens_per_s": 20_000.0, "share": {"dense layers": 0.4, "other": 0.2}}
     peak = 2000.0

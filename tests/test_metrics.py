@@ -97,3 +97,15 @@ def test_paired_differences_resample_both_models_on_the_same_articles():
     relabelled = {**worse, "a0": {"pred": worse["a0"]["pred"], "true": wrong_framing[0]}}
     assert paired_differences(better, relabelled, 3, 3)["n"] == 99  # only articles with the same labels
     assert paired_differences(better, {"other": worse["a1"]}, 3, 3) is None
+
+
+def test_accuracy_report_names_the_machine_each_run_trained_on():
+    from conftest import load_benchmark
+
+    accuracy = load_benchmark("accuracy")
+    sets = {"test split": {"fine-tuned": {"topics_macro_f1": 0.9, "framing_macro_f1": 0.8}}}
+    run = {"machine": "Xeon (AMX), 2 cores", "train_precision": "bf16"}
+    rows = accuracy.table_rows({"default": {"run": run, "sets": sets}, "old": {"sets": sets}})
+    md = accuracy.markdown(rows, {"model": "m", "note": "no dev set"}, "")
+    assert "| default | fine-tuned | 0.900 / 0.800 | – | – | Xeon (AMX), 2 cores, bf16 |" in md
+    assert "| old | fine-tuned | 0.900 / 0.800 | – | – | not recorded |" in md
