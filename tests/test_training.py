@@ -254,7 +254,14 @@ def test_tagger_serve_trains_the_configs_model_when_none_is_promoted_then_serves
 
     from service.local_server import LocalServer
 
+    res = run_tagger("serve", "--config", "nosuch")
+    assert res.returncode == 2 and "error: config 'nosuch': no such file" in res.stderr
+    bad = tmp_path / "bad.jsonl"  # a label file that cannot be trained on: its problems, no server
+    bad.write_text('{"id": "x"}\n')
     cfg = tmp_path / "serve.yaml"
+    cfg.write_text(f"extends: tiny\ndata:\n  paths: [{bad}]\nregistry:\n  name: t-serve\n")
+    res = run_tagger("serve", "--config", str(cfg), "--runs-dir", str(tmp_path))
+    assert res.returncode == 2 and f"{bad}:1: field 'text': missing" in res.stderr
     cfg.write_text(f"extends: tiny\ndata:\n  paths: [{small_corpus}]\nregistry:\n  name: t-serve\n")
     serve = [sys.executable, "-m", "tagger.cli", "serve", "--config", str(cfg), "--runs-dir", str(tmp_path)]
     with LocalServer(command=serve, cwd=REPO, timeout=300) as s:

@@ -39,9 +39,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from tagger.paths import runs_dir
         from training.pipeline import run_training
 
-        result = run_training(cfg, args.config, Path(args.runs_dir) if args.runs_dir else runs_dir())
+        try:
+            result = run_training(cfg, args.config, Path(args.runs_dir) if args.runs_dir else runs_dir())
+        except (ValueError, FileNotFoundError) as e:  # bad label files (every problem listed), paths
+            print(f"error: {e}", file=sys.stderr)
+            return 2
         print(f"trained {result.tag}; report: {result.run_dir / 'report.md'}")
-    os.environ.setdefault(TAG_ENV, str(registry.promoted()))
+    if promoted := registry.promoted():
+        os.environ.setdefault(TAG_ENV, promoted)
     if warning := auth_warning(args.host, os.environ.get("TAGGER_API_TOKEN")):
         print(warning, file=sys.stderr)
     os.environ.setdefault(RESULT_STORE_ENV, str(task_store(args.host, args.port)))
