@@ -6,8 +6,9 @@ append-only: each record is one line written with a single `write`, then fsync'e
 exclusive lock, so a crash loses at most the line being written and never an acknowledged one.
 
 Latest wins: `load_labelled` treats every `.jsonl` file in a folder named `feedback`, and the
-file $TAGGER_FEEDBACK_FILE names, as a feedback log. Within the logs, a later record replaces an earlier one with the same id (files in
-sorted order, lines in file order), and a correction replaces the corpus article with that id.
+file $TAGGER_FEEDBACK_FILE names, as a feedback log. Within the logs, a later record replaces an
+earlier one with the same id (files in sorted order, lines in file order), and a correction
+replaces the corpus article with that id.
 A final line that lacks its newline and does not parse is a write cut short by a crash: readers
 skip it and the next append removes it.
 """
