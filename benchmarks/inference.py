@@ -81,9 +81,7 @@ def naive_scores(tagger: Tagger, docs: list[str], batch_size: int | None) -> tup
     emb, net, first = [], tagger.model, torch.zeros(1, dtype=torch.long)
     for o in outs:  # pooled as the model pools: its one (truncated) window, then the article
         h = torch.tensor(np.array(o), dtype=torch.float32).reshape(1, -1, enc.config.hidden_size)
-        win = net.token_mean(h, torch.ones(h.shape[:2], dtype=torch.long))
-        if net.pooling == "mean_max":
-            win = torch.cat([win, h.amax(1)], dim=1)
+        win = net.pool_tokens(h, torch.ones(h.shape[:2], dtype=torch.long))
         emb.append(net.pool_articles(win, first)[0])
     with torch.inference_mode():
         t, f = tagger.model.heads(torch.stack(emb))

@@ -5,6 +5,7 @@ import io
 import json
 
 import pyarrow.parquet as pq
+import pytest
 
 from tagger.scoring.charts import chart_data
 from tagger.scoring.summary import summarize_scores
@@ -76,3 +77,10 @@ def test_chart_numbers_are_summarize_scores_numbers(schema):
     assert [p["n"] for p in data["over_time"]["PK"]] == [
         sum(pk.by_month[m].values()) for m in sorted(pk.by_month)
     ]
+
+
+def test_an_upload_in_an_unknown_format_is_refused_naming_it():
+    with pytest.raises(
+        ValueError, match=r"notes\.txt: unknown format '\.txt' \(use \.jsonl, \.csv or \.parquet\)"
+    ):
+        parse_upload(b"id,text\n", "notes.txt")

@@ -44,10 +44,15 @@ class TaggerNetwork(nn.Module):
     def window_embeddings(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, encoder: nn.Module | None = None
     ) -> torch.Tensor:
-        """Token mean per window, or [mean ; max] (mean_max: a sentence that decides a label is not
-        averaged away). `encoder`: a copy of self.encoder in another precision (inference)."""
+        """One embedding per window (`pool_tokens`). `encoder`: a copy of self.encoder in another
+        precision (inference)."""
         enc = self.encoder if encoder is None else encoder
         hidden = enc(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return self.pool_tokens(hidden, attention_mask)
+
+    def pool_tokens(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Token mean per window, or [mean ; max] (mean_max: a sentence that decides a label is not
+        averaged away)."""
         mean = self.token_mean(hidden, attention_mask)
         if self.pooling == "mean":
             return mean

@@ -7,7 +7,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tagger.scoring.files import FORMATS, read_rows, write_chunk
+from tagger.scoring.files import detect_format, read_rows, write_chunk
 from tagger.scoring.job import prediction_columns, row_error
 
 
@@ -19,9 +19,8 @@ class ParsedUpload:
 
 def parse_upload(data: bytes, filename: str) -> ParsedUpload:
     """Rows and errors as `tagger score` would find them (same line numbers, same reasons)."""
+    detect_format(Path(filename))  # an unknown format is refused before anything is written
     suffix = Path(filename).suffix.lower()
-    if suffix not in FORMATS:
-        raise ValueError(f"{filename}: unknown format '{suffix}' (use .jsonl, .csv or .parquet)")
     out = ParsedUpload()
     with tempfile.TemporaryDirectory(prefix="tagger-upload-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
