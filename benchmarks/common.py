@@ -32,6 +32,18 @@ def texts(rows: list[dict]) -> list[str]:
     return [article_text(r["text"], r.get("title")) for r in rows]
 
 
+def window_lengths(tagger, rows: list[dict]) -> list[list[int]]:
+    """The lengths of the windows the model reads of each article (all of it, overlaps counted):
+    what equal-work figures (tokens/s, GFLOP/s) are computed from."""
+    from tagger.engine.windows import make_windows
+
+    win = make_windows(tagger.tokenizer, texts(rows), tagger.max_length, tagger.overlap)
+    lengths: list[list[int]] = [[] for _ in rows]
+    for ids, i in zip(win.input_ids, win.article_index):
+        lengths[i].append(len(ids))
+    return lengths
+
+
 def machine_line(m: dict) -> str:
     """The CPU, its class, cores and time, as every result's heading names them."""
     held = " (held to it by benchmarks/as-cpu)" if m.get("held_to") else ""

@@ -64,11 +64,11 @@ def onnxruntime_encoder(tagger: Tagger, path: Path):
 
 
 def measure(tagger: Tagger, docs: list[str], flops: float, peak: float, ref: np.ndarray, ref_tagger) -> dict:
-    tagger.scores(docs[:8])  # warm-up: OpenVINO compiles, bf16 copies are made
+    tagger.predict_proba(docs[:8])  # warm-up: OpenVINO compiles, bf16 copies are made
     t = time.perf_counter()
-    s = tagger.scores(docs)
+    s = tagger.predict_proba(docs)
     elapsed = time.perf_counter() - t
-    alone = tagger.scores(docs[:1])
+    alone = tagger.predict_proba(docs[:1])
     return {
         "articles_per_s": len(docs) / elapsed,
         "gflops": flops / elapsed / 1e9,
@@ -97,7 +97,7 @@ def main() -> None:
     if cpu_has_bf16():
         peaks["bf16"] = matmul_peak_gflops(torch.bfloat16)
     say("reference: PyTorch fp32 ...")
-    s_ref = reference.scores(docs)
+    s_ref = reference.predict_proba(docs)
     ref = decisions(reference, s_ref.topics, s_ref.framing)
 
     rows: dict[str, dict] = {}

@@ -45,6 +45,14 @@ def matmul_peak_gflops(
     return 2 * m * k * n * reps / matmul_seconds(dtype, m, k, n, reps) / 1e9
 
 
+def host_peak() -> dict:
+    """The square matmul peak at the precision the engine uses on this CPU, measured now: a shared
+    host's speed varies between runs (AMX has been seen at a third of its usual rate), so every
+    result records the peak it ran beside."""
+    dtype = torch.bfloat16 if cpu_has_bf16() else torch.float32
+    return {"precision": "bf16" if dtype == torch.bfloat16 else "fp32", "gflops": matmul_peak_gflops(dtype)}
+
+
 def layer_shape_peak_gflops(tagger: Tagger, dtype=torch.bfloat16) -> float:
     c = tagger.model.encoder.config
     return matmul_peak_gflops(dtype, 2048, c.hidden_size, c.intermediate_size, reps=50)
@@ -123,7 +131,7 @@ def main() -> None:
     n_tokens = [len(x) for x in tok(docs)["input_ids"]]
     short = [d for d, n in zip(docs, n_tokens) if n <= 512]
 
-    ours.scores(docs[:8])  # warm-up
+    ours.predict_proba(docs[:8])  # warm-up
     results = {
         "machine": machine(),
         "model": ours.info.get("tag"),
@@ -133,7 +141,7 @@ def main() -> None:
     }
     win = make_windows(ours.tokenizer, docs, ours.max_length, ours.overlap).input_ids
     say("ours, full mix ...")
-    rate, s_ours = timed(lambda: ours.scores(docs), len(docs))
+    rate, s_ours = timed(lambda: ours.predict_proba(docs), len(docs))
     say(f"  {rate:.1f} articles/s")
     flops = encoder_flops(ours, [len(w) for w in win])
     elapsed = len(docs) / rate
@@ -146,16 +154,18 @@ def main() -> None:
         "matmul_peak_gflops": peak,
         "layer_shape_peak_gflops": layer_peak,
     }
-    results["ours_one_window"] = {"articles_per_s": timed(lambda: ours.scores(short), len(short))[0]}
+    results["ours_one_window"] = {"articles_per_s": timed(lambda: ours.predict_proba(short), len(short))[0]}
     rate8, compile_s, s_int8 = 0.0, 0.0, None
     if int8 is not None:
         say("int8 (compiling first) ...")
         t = time.perf_counter()
-        int8.scores(docs[:8])  # compiles the quantise/dequantise steps
+        int8.predict_proba(docs[:8])  # compiles the quantise/dequantise steps
         compile_s = time.perf_counter() - t
-        rate8, s_int8 = timed(lambda: int8.scores(docs), len(docs))
+        rate8, s_int8 = timed(lambda: int8.predict_proba(docs), len(docs))
         results["int8_full_mix"] = {"articles_per_s": rate8, "first_call_compile_s": compile_s}
-        results["int8_one_window"] = {"articles_per_s": timed(lambda: int8.scores(short), len(short))[0]}
+        results["int8_one_window"] = {
+            "articles_per_s": timed(lambda: int8.predict_proba(short), len(short))[0]
+        }
         say(f"  {rate8:.1f} articles/s")
     else:
         results["int8_full_mix"] = results["int8_one_window"] = {
@@ -163,7 +173,7 @@ def main() -> None:
             "refused": int8_refusal(),
         }
     say("fp32 reference ...")
-    _, s_fp32 = timed(lambda: fp32.scores(docs), len(docs))
+    _, s_fp32 = timed(lambda: fp32.predict_proba(docs), len(docs))
     ref = decisions(fp32, s_fp32.topics, s_fp32.framing)
     results["bf16_vs_fp32_label_agreement"] = float(
         (decisions(ours, s_ours.topics, s_ours.framing) == ref).mean()

@@ -1,7 +1,8 @@
 """A load generator, run as its own process: C concurrent clients POST /classify for D seconds.
 
     python benchmarks/load_client.py --port 3000 --concurrency 8 --duration 20 --articles rows.json
-Prints one JSON object: requests, errors (and why), requests/s, latency percentiles (ms).
+Prints one JSON object: requests, errors (and why), requests/s, latency percentiles (ms), and how
+many times each article was answered (for equal-work figures: tokens/s).
 By hand: --token for a server that requires TAGGER_API_TOKEN, --max-requests to stop early.
 """
 
@@ -31,6 +32,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{args.port}/classify"
     latencies: list[float] = []
     errors: collections.Counter[str] = collections.Counter()  # reason -> count
+    answered: collections.Counter[int] = collections.Counter()  # article index -> answers
     lock = threading.Lock()
     stop = time.perf_counter() + args.duration
 
@@ -56,6 +58,7 @@ def main() -> None:
                     errors[error] += 1
                 else:
                     latencies.append(time.perf_counter() - t)
+                    answered[i % len(articles)] += 1
             i += args.concurrency
 
     start = time.perf_counter()
@@ -74,6 +77,8 @@ def main() -> None:
                 "errors": sum(errors.values()),
                 "error_reasons": dict(errors),
                 "requests_per_s": len(latencies) / wall,
+                "wall_s": wall,
+                "answered": [answered[j] for j in range(len(articles))],
                 "p50_ms": float(np.percentile(lat, 50)),
                 "p95_ms": float(np.percentile(lat, 95)),
                 "p99_ms": float(np.percentile(lat, 99)),

@@ -5,7 +5,9 @@ Serves the promoted model with `bentoml serve` on a free localhost port, runs lo
 against it with and without evidence, measures the service's resident memory (all its
 processes) and, for reference, the same model's in-process time on the 400-word article;
 writes benchmarks/results/rest-<CPU class>.{json,md} (with --int8, served with TAGGER_INT8=1:
-rest-int8-<CPU class>.*).
+rest-int8-<CPU class>.*; --name to choose). Requests/s beside equal-work figures: the tokens the
+model reads of the articles answered, and the square matmul peak measured before the run (a shared
+host's speed varies).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ import numpy as np
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, machine_line, save, test_split_articles  # noqa: E402
+from common import machine, machine_line, save, test_split_articles, window_lengths  # noqa: E402
+from inference import encoder_flops, host_peak  # noqa: E402
 
 from service.local_server import LocalServer  # noqa: E402
 
@@ -41,7 +44,15 @@ def rss_mb(proc: subprocess.Popen) -> float:
 MODES = {"with evidence": False, "labels only": True}  # name -> load_client --labels-only
 
 
-def load(port: int, rows: list[dict], concurrency: int, duration: float, labels_only: bool = False) -> dict:
+def load(
+    port: int,
+    rows: list[dict],
+    work: list[tuple[int, float]],
+    concurrency: int,
+    duration: float,
+    labels_only: bool = False,
+) -> dict:
+    """One load level; `work[i]` is (tokens, encoder FLOPs) of rows[i]: the equal-work figures."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(rows, f)
     out = subprocess.run(
@@ -64,8 +75,14 @@ def load(port: int, rows: list[dict], concurrency: int, duration: float, labels_
     )
     os.unlink(f.name)
     res = json.loads(out.stdout)
+    answered = res.pop("answered")
+    res["tokens_per_s"] = sum(n * t for n, (t, _) in zip(answered, work)) / res["wall_s"]
+    res["gflops"] = sum(n * f for n, (_, f) in zip(answered, work)) / res["wall_s"] / 1e9
     mode = "labels only" if labels_only else "with evidence"
-    print(f"  {concurrency} client(s), {mode}: {res['requests_per_s']:.1f} requests/s", flush=True)
+    print(
+        f"  {concurrency} client(s), {mode}: {res['requests_per_s']:.1f} requests/s, {res['tokens_per_s']:,.0f} tokens/s",
+        flush=True,
+    )
     return res
 
 
@@ -96,6 +113,11 @@ def cpu_split(proc: subprocess.Popen, run) -> tuple[object, dict[str, float]]:
         clients_before.ru_utime + clients_before.ru_stime
     )
     return result, split
+
+
+def equal_work(tagger, rows: list[dict]) -> list[tuple[int, float]]:
+    """(tokens read, encoder FLOPs) of each article, all its windows counted."""
+    return [(sum(w), encoder_flops(tagger, w)) for w in window_lengths(tagger, rows)]
 
 
 def article_of_words(rows: list[dict], words: int) -> dict:
@@ -142,33 +164,43 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=float, default=20)
     ap.add_argument("--int8", action="store_true", help="serve with int8 matmuls (TAGGER_INT8=1)")
+    ap.add_argument("--name", default=None, help="result file name (default rest[-int8]-<CPU class>)")
     args = ap.parse_args()
     rows = test_split_articles()
+    print("the matmul peak, and the served model in this process ...", flush=True)
+    peak = host_peak()  # measured before the server starts, on idle cores
+    annotator = promoted_annotator(args.int8)
+    article400 = article_of_words(rows, 400)
+    work, work400 = equal_work(annotator.tagger, rows), equal_work(annotator.tagger, [article400])
     with LocalServer(env={"TAGGER_INT8": "1" if args.int8 else "0"}, timeout=300) as server:
         port, proc = server.port, server.proc
         idle = rss_mb(proc)
         print(f"serving on port {port}; warming up ...", flush=True)
         for labels_only in MODES.values():  # warm-up (int8 compiles at the first request)
-            load(port, rows[:8], 1, 3, labels_only)
-        results = {"machine": machine(), "int8": args.int8, "idle_rss_mb": idle, "modes": {}}
-        article400 = article_of_words(rows, 400)
+            load(port, rows[:8], work[:8], 1, 3, labels_only)
+        results = {
+            "machine": machine(),
+            "matmul_peak": peak,
+            "int8": args.int8,
+            "idle_rss_mb": idle,
+            "modes": {},
+        }
         for mode, labels_only in MODES.items():
             runs = []
             for c in (1, 8, 32):
                 if labels_only and c == 8:  # the run the in-process bar is set for: where does the CPU go?
                     run, results["cpu_split_labels_only_8"] = cpu_split(
-                        proc, lambda: load(port, rows, 8, args.duration, True)
+                        proc, lambda: load(port, rows, work, 8, args.duration, True)
                     )
                 else:
-                    run = load(port, rows, c, args.duration, labels_only)
+                    run = load(port, rows, work, c, args.duration, labels_only)
                 runs.append(run)
             results["modes"][mode] = {
-                "one_client_400_words": load(port, [article400], 1, args.duration, labels_only),
+                "one_client_400_words": load(port, [article400], work400, 1, args.duration, labels_only),
                 "runs": runs,
             }
         results["loaded_rss_mb"] = rss_mb(proc)
     print("the same model in this process ...", flush=True)
-    annotator = promoted_annotator(args.int8)
     results["in_process_400_words_ms"] = in_process_ms(annotator, article400)
     results["in_process_labels_only_articles_per_s"] = {
         n: in_process_rate(annotator, rows, n, args.duration) for n in (8, 16)
@@ -178,15 +210,19 @@ def main() -> None:
         f"# REST service under load{' with int8 matmuls' if args.int8 else ''} "
         f"({machine_line(results['machine'])})",
         "",
-        f"Test-split articles, {args.duration:.0f} s per level, load from a separate process.",
+        f"Test-split articles, {args.duration:.0f} s per level, load from a separate process. Article "
+        "tokens/s: the tokens the model reads of the articles answered (all their windows; evidence "
+        f"scores each sentence again on top). Square {peak['precision']} matmul peak measured before the "
+        f"run: {peak['gflops']:.0f} GFLOP/s; labels only at 8 clients the encoder did {rest8['gflops']:.0f} "
+        f"GFLOP/s of work ({100 * rest8['gflops'] / peak['gflops']:.0f}% of it).",
         "",
-        "| mode | clients | requests/s | p50 ms | p95 ms | p99 ms | errors |",
-        "|---|---|---|---|---|---|---|",
+        "| mode | clients | requests/s | article tokens/s | p50 ms | p95 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for mode, m in results["modes"].items():
         for r in m["runs"]:
             lines.append(
-                f"| {mode} | {r['concurrency']} | {r['requests_per_s']:.1f} | {r['p50_ms']:.0f} "
+                f"| {mode} | {r['concurrency']} | {r['requests_per_s']:.1f} | {r['tokens_per_s']:,.0f} | {r['p50_ms']:.0f} "
                 f"| {r['p95_ms']:.0f} | {r['p99_ms']:.0f} | {r['errors']} |"
             )
     lines.append("")
@@ -224,8 +260,8 @@ def main() -> None:
         f"{results['loaded_rss_mb']:.0f} MB after load",
         *(f"- error: {k} (x{v})" for k, v in reasons.items()),
     ]
-    name = "rest-int8" if args.int8 else "rest"
-    save(f"{name}-{results['machine']['cpu_class']}", results, "\n".join(lines))
+    name = args.name or f"{'rest-int8' if args.int8 else 'rest'}-{results['machine']['cpu_class']}"
+    save(name, results, "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,10 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, machine_line, run_measured, save, test_split_articles  # noqa: E402
+from common import machine, machine_line, run_measured, save, test_split_articles, window_lengths  # noqa: E402
+from inference import host_peak  # noqa: E402
+
+from tagger.engine.registry import Registry  # noqa: E402
 
 
 def main() -> None:
@@ -27,6 +30,9 @@ def main() -> None:
     ap.add_argument("--name", default=None, help="result file name (default scoring-<rows>)")
     args = ap.parse_args()
     base = test_split_articles()
+    print("the matmul peak, and the tokens the model reads of each article ...", flush=True)
+    peak = host_peak()
+    tokens = [sum(w) for w in window_lengths(Registry().load(args.model), base)]
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp, "in.jsonl"), Path(tmp, "out.jsonl")
         with open(src, "w", encoding="utf-8") as f:
@@ -38,12 +44,15 @@ def main() -> None:
             cmd += ["--model", args.model]
         wall, peak_mb = run_measured(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         words = sum(len(base[i % len(base)]["text"].split()) for i in range(args.rows))
+        read = sum(tokens[i % len(base)] for i in range(args.rows))
     res = {
         "machine": machine(),
         "rows": args.rows,
         "model": args.model or "promoted",
         "wall_s": wall,
         "articles_per_s": args.rows / wall,
+        "tokens_per_s": read / wall,
+        "matmul_peak": peak,
         "mean_words": words / args.rows,
         "peak_pss_mb": peak_mb,
     }
@@ -51,11 +60,15 @@ def main() -> None:
         [
             f"# tagger score, {args.rows} rows ({machine_line(res['machine'])})",
             "",
-            "| rows | mean words | wall s | articles/s | peak PSS MB |",
-            "|---|---|---|---|---|",
-            f"| {args.rows} | {res['mean_words']:.0f} | {wall:.1f} | {res['articles_per_s']:.1f} | {res['peak_pss_mb']:.0f} |",
+            "| rows | mean words | wall s | articles/s | tokens/s | peak PSS MB |",
+            "|---|---|---|---|---|---|",
+            f"| {args.rows} | {res['mean_words']:.0f} | {wall:.1f} | {res['articles_per_s']:.1f} "
+            f"| {res['tokens_per_s']:,.0f} | {res['peak_pss_mb']:.0f} |",
             "",
-            "Wall time includes start-up (imports, model load) and the end-of-run summary and chart.",
+            "Wall time includes start-up (imports, model load) and the end-of-run summary and chart. "
+            "Tokens/s: the tokens the model reads of every article (all its windows). Square "
+            f"{peak['precision']} matmul peak measured before the run: {peak['gflops']:.0f} GFLOP/s "
+            "(a shared host's speed varies between runs).",
         ]
     )
     save(args.name or f"scoring-{args.rows}", res, table)

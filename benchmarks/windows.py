@@ -52,7 +52,7 @@ def main() -> None:
             docs = [article_text(a.text, a.title) for a in items]
             y_topics, y_framing = label_arrays(items, schema)
             t = time.perf_counter()
-            s = tagger.scores(docs)
+            s = tagger.predict_proba(docs)
             m = evaluate(s.topics, tagger.thresholds, y_topics, s.framing, y_framing, schema)
             row[name] = {
                 "topics_macro_f1": m["topics_macro_f1"],

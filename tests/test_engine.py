@@ -23,7 +23,7 @@ def tag(small_corpus, tmp_path_factory):
 
 
 def decisions(tagger, texts):
-    s = tagger.scores(texts)
+    s = tagger.predict_proba(texts)
     th = np.array([tagger.thresholds[t] for t in tagger.schema.topics])
     return np.concatenate([s.topics >= th, s.framing.argmax(1)[:, None]], axis=1), s
 
@@ -51,7 +51,7 @@ def test_reduced_precision_label_decisions_agree_with_fp32(tag, small_corpus, sc
     assert np.abs(s32.topics - s_fast.topics).max() < 0.05
     if really_runs:  # close, not bit-identical: the reduced precision really ran
         assert not np.array_equal(s32.topics, s_fast.topics)
-    alone = fast.scores(texts[:1])  # an article's scores don't depend on its batch-mates
+    alone = fast.predict_proba(texts[:1])  # an article's scores don't depend on its batch-mates
     np.testing.assert_allclose(alone.topics[0], s_fast.topics[0], atol=2e-3)
 
 
@@ -211,3 +211,26 @@ def test_op_profile_bound_takes_the_slower_of_exponentials_and_matmuls():
     assert slow_exp["attention_gflops"] == pytest.approx(flops_per_score)  # 1e9 scores/s x 128 FLOPs
     assert slow_exp["with_rest"] < slow_exp["rest_free"] < free_exp["rest_free"]
     assert (slow_exp["limited_by"], free_exp["limited_by"]) == ("the exponentials", "the matmuls")
+
+
+def test_benchmarks_count_every_window_an_article_is_read_in(tag):
+    """Equal-work figures (tokens/s, GFLOP/s) count the tokens the model reads: every window of a long
+    article, overlaps included, whatever articles share the call."""
+    from tagger.engine.windows import make_windows
+
+    from conftest import load_benchmark
+
+    common = load_benchmark("common")
+    tagger = Registry("t-engine").load(tag, bf16=False, backend="torch")
+    short = {"text": "Dhaka and Islamabad agreed to resume direct flights."}
+    long = {
+        "title": "Trade",
+        "text": " ".join(f"Exporters in Karachi shipped cargo number {i}." for i in range(400)),
+    }
+    lengths = common.window_lengths(tagger, [short, long, short])
+    assert len(lengths[0]) == 1 and lengths[0] == lengths[2]
+    assert len(lengths[1]) > 2 and max(lengths[1]) <= tagger.max_length
+    alone = make_windows(tagger.tokenizer, [common.texts([long])[0]], tagger.max_length, tagger.overlap)
+    assert lengths[1] == [len(w) for w in alone.input_ids]
+    whole = len(tagger.tokenizer(common.texts([long])[0])["input_ids"])
+    assert sum(lengths[1]) > whole  # the overlaps are read twice

@@ -50,7 +50,9 @@ def test_int8_service_gives_what_the_int8_engine_gives(promoted_tiny):
     assert gap < 2e-3
     assert {r["model"]["precision"] for r in got} == {"int8"}  # the service ran int8 ...
     texts = [a["text"] for a in ARTICLES]  # ... which really differs from the default path
-    assert not np.array_equal(int8_tagger.scores(texts).topics, bf16_tagger.scores(texts).topics)
+    assert not np.array_equal(
+        int8_tagger.predict_proba(texts).topics, bf16_tagger.predict_proba(texts).topics
+    )
 
 
 def test_no_model_fails_at_start_with_a_clear_message(tmp_path):

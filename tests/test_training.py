@@ -210,12 +210,15 @@ def test_named_eval_sets_are_scored_in_the_run_and_by_evaluate(small_corpus, tmp
     assert Registry("t-eval").metadata(Registry("t-eval").promoted())["realnews/framing_macro_f1"] >= 0
 
     cfg = tmp_path / "eval.yaml"
-    cfg.write_text(f"extends: tiny\neval_sets: {{realnews: {small_corpus}}}\n")
+    cfg.write_text(f"extends: tiny\nregistry: {{name: t-eval}}\neval_sets: {{realnews: {small_corpus}}}\n")
     tag = Registry("t-eval").promoted()
     out = tmp_path / "ev"
-    ev = run_tagger("evaluate", "--model", tag, "--config", str(cfg), str(small_corpus), "-o", str(out))
+    # no --model: the promoted model of the config's own registry, not the default registry's
+    ev = run_tagger("evaluate", "--config", str(cfg), str(small_corpus), "-o", str(out))
     assert ev.returncode == 0, ev.stderr[-2000:]
-    assert list(json.loads((out / "metrics.json").read_text())["sets"]) == [str(small_corpus), "realnews"]
+    evaluated = json.loads((out / "metrics.json").read_text())
+    assert list(evaluated["sets"]) == [str(small_corpus), "realnews"]
+    assert evaluated["run"]["model"] == tag
 
 
 def test_promotion_compares_like_with_like():

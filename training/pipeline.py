@@ -73,7 +73,7 @@ def git_commit() -> str | None:
 
 def evaluate_tagger(tagger: Tagger, articles: list[Article]) -> dict:
     y_t, y_f = label_arrays(articles, tagger.schema)
-    s = tagger.scores(baselines.texts_of(articles))
+    s = tagger.predict_proba(baselines.texts_of(articles))
     return evaluate(s.topics, tagger.thresholds, y_t, s.framing, y_f, tagger.schema, [a.id for a in articles])
 
 

@@ -30,7 +30,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     ev = sub.add_parser("evaluate", help="score a stored model on labelled files, with the same report")
     ev.add_argument("paths", nargs="+", help="labelled JSON Lines files/folders or Label Studio exports")
-    ev.add_argument("--model", default=None, help="model tag (default: the promoted model)")
+    ev.add_argument("--model", default=None, help="model tag (default: the --config's promoted model)")
     ev.add_argument(
         "-o", "--output", type=Path, default=None, help="report folder (default: runs/eval-<time>)"
     )
@@ -76,11 +76,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from training.report import comparison_table, intervals_line, training_metrics, write_report
 
     try:
-        registry = Registry()
+        cfg = load_config(args.config)
+        registry = Registry(cfg.registry.name)  # accurate: article-tagger-accurate
         tagger = registry.load(args.model)
         sets = {", ".join(map(str, args.paths)): load_articles(args.paths, tagger.schema)}
         if not args.no_eval_sets:
-            sets.update(load_eval_sets(load_config(args.config), tagger.schema))
+            sets.update(load_eval_sets(cfg, tagger.schema))
     except (LookupError, LabelFileError, ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

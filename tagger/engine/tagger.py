@@ -177,7 +177,8 @@ class Tagger:
                 module.to(torch.bfloat16)
         return encoder
 
-    def scores(self, texts: list[str]) -> Scores:
+    def predict_proba(self, texts: list[str]) -> Scores:
+        """Calibrated probabilities of plain texts (title already joined): what `predict` decides on."""
         t, f, w = self.logits(texts)
         return Scores(topics=sigmoid(t), framing=self.framing_probs(f), windows=w)
 
@@ -204,7 +205,7 @@ class Tagger:
 
     def predict(self, articles: list[dict]) -> list[dict]:
         """Articles ({text, title?, id?}) in, one result dict per article out, same order."""
-        s = self.scores([article_text(a["text"], a.get("title")) for a in articles])
+        s = self.predict_proba([article_text(a["text"], a.get("title")) for a in articles])
         return [
             self.decide(a.get("id"), s.topics[i], s.framing[i], s.windows[i]) for i, a in enumerate(articles)
         ]

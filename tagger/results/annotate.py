@@ -78,7 +78,7 @@ class Annotator:
     def _add_evidence(self, articles: list[dict], results: list[dict]) -> None:
         sentences = [split_sentences(a["text"]) for a in articles]
         flat = [s.text for sents in sentences for s in sents]
-        s = self.tagger.scores(flat) if flat else None
+        s = self.tagger.predict_proba(flat) if flat else None
         pos = 0
         for res, sents in zip(results, sentences):
             labels = [*res["topics"], res["framing"]]
