@@ -98,6 +98,19 @@ def run_measured(cmd: list[str], every: float = 1.0, **popen) -> tuple[float, fl
     return wall, peak / 2**20
 
 
+def check_peak(peak_gflops: float, achieved: dict[str, float]) -> None:
+    """Refuse to write a result in which a path outran the matmul peak measured for it: the host was
+    busy while the peak was timed (on a shared 2-core machine one such run measured 9 GFLOP/s), and
+    every share of the peak in that file would be wrong. The committed result stays as it was."""
+    over = {name: g for name, g in achieved.items() if g > peak_gflops}
+    if over:
+        said = ", ".join(f"{name} {g:.0f}" for name, g in over.items())
+        raise SystemExit(
+            f"GFLOP/s above the {peak_gflops:.0f} GFLOP/s matmul peak measured for this run ({said}): the "
+            "host was busy while the peak was timed; nothing written, re-run on a quiet machine"
+        )
+
+
 def save(name: str, payload: dict, table: str) -> None:
     results = results_dir()
     results.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, machine_line, save, test_split_articles, texts  # noqa: E402
+from common import check_peak, machine, machine_line, save, test_split_articles, texts  # noqa: E402
 
 from tagger.engine.registry import Registry  # noqa: E402
 from tagger.engine.runtime import (  # noqa: E402
@@ -154,6 +154,7 @@ def main() -> None:
         "matmul_peak_gflops": peak,
         "layer_shape_peak_gflops": layer_peak,
     }
+    check_peak(peak, {"ours": results["ours_full_mix"]["gflops"]})
     results["ours_one_window"] = {"articles_per_s": timed(lambda: ours.predict_proba(short), len(short))[0]}
     rate8, compile_s, s_int8 = 0.0, 0.0, None
     if int8 is not None:

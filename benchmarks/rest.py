@@ -28,7 +28,7 @@ import numpy as np
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, machine_line, save, test_split_articles, window_lengths  # noqa: E402
+from common import check_peak, machine, machine_line, save, test_split_articles, window_lengths  # noqa: E402
 from inference import encoder_flops, host_peak  # noqa: E402
 
 from service.local_server import LocalServer  # noqa: E402
@@ -206,6 +206,7 @@ def main() -> None:
         n: in_process_rate(annotator, rows, n, args.duration) for n in (8, 16)
     }
     rest8 = next(r for r in results["modes"]["labels only"]["runs"] if r["concurrency"] == 8)
+    check_peak(peak["gflops"], {"labels only, 8 clients": rest8["gflops"]})
     lines = [
         f"# REST service under load{' with int8 matmuls' if args.int8 else ''} "
         f"({machine_line(results['machine'])})",

@@ -234,3 +234,13 @@ def test_benchmarks_count_every_window_an_article_is_read_in(tag):
     assert lengths[1] == [len(w) for w in alone.input_ids]
     whole = len(tagger.tokenizer(common.texts([long])[0])["input_ids"])
     assert sum(lengths[1]) > whole  # the overlaps are read twice
+
+
+def test_benchmarks_refuse_a_result_that_outran_its_measured_peak():
+    """A peak timed while the host was busy makes every share of it wrong: nothing is written."""
+    from conftest import load_benchmark
+
+    common = load_benchmark("common")
+    common.check_peak(200.0, {"torch fp32": 150.0, "openvino fp32": 199.0})  # a plausible run passes
+    with pytest.raises(SystemExit, match=r"above the 9 GFLOP/s .*openvino fp32 52\b.*nothing written"):
+        common.check_peak(9.0, {"torch fp32": 8.0, "openvino fp32": 52.0})
