@@ -68,6 +68,29 @@ async def _json(request: Request, *required: str) -> dict:
     return body
 
 
+def _objects(body: dict, name: str) -> list[dict]:
+    """Field `name` of the body: a list of JSON objects, else a FieldError naming it (and the item)."""
+    items = body[name]
+    if not isinstance(items, list):
+        raise FieldError(name, f"field '{name}' must be a list of objects, got {type(items).__name__}")
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise FieldError(name, f"field '{name}': item {i} must be an object, got {type(item).__name__}")
+    return items
+
+
+def _labels(body: dict, s: LabelSchema) -> tuple[list[str], str]:
+    """A correction's topics (a list of topic names) and framing (one framing name), checked."""
+    topics, framing = body.get("topics") or [], body.get("framing")
+    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        raise FieldError("topics", "field 'topics' must be a list of topic names, e.g. [\"trade\"]")
+    if unknown := [t for t in topics if t not in s.topics]:
+        raise FieldError("topics", f"field 'topics': unknown topic(s) {unknown}; known: {s.topics}")
+    if framing not in s.framings:
+        raise FieldError("framing", f"field 'framing': {framing!r} is not one of {s.framings}")
+    return topics, framing
+
+
 async def index(_: Request) -> Response:
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
@@ -86,6 +109,8 @@ async def get_schema(_: Request) -> Response:
 
 async def parse(request: Request) -> Response:
     filename = request.query_params.get("filename", "")
+    if not filename:
+        return _error("missing query parameter 'filename' (its extension gives the format)", field="filename")
     data = await request.body()
     if len(data) > MAX_UPLOAD_BYTES:
         return _error(f"file over {MAX_UPLOAD_BYTES // 2**20} MB", 413)
@@ -102,14 +127,20 @@ async def parse(request: Request) -> Response:
 async def scored(request: Request) -> Response:
     try:
         body = await _json(request, "rows", "results")
-        rows = [scored_row(row, res) for row, res in zip(body["rows"], body["results"], strict=True)]
+        rows, results = _objects(body, "rows"), _objects(body, "results")
+        if len(rows) != len(results):
+            raise FieldError("results", f"{len(results)} results for {len(rows)} rows: one result per row")
+        for i, res in enumerate(results):
+            if "error" in res or "topics" not in res:
+                raise FieldError(
+                    "results", f"field 'results': item {i} is not a scored result: {res.get('error')}"
+                )
+        rows = [scored_row(row, res) for row, res in zip(rows, results)]
         limit = body.get("limit", 50)
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
             raise FieldError("limit", f"field 'limit': expected a whole number >= 0, got {limit!r}")
-    except FieldError as e:
-        return _problem("", e)
     except (ValueError, KeyError, TypeError, AttributeError) as e:
-        return _problem("expected {rows, results} of the same length: ", e)
+        return _problem("", e)
     queue = [asdict(q) for q in label_next(rows, limit=limit)]
     return JSONResponse({"rows": rows, "charts": chart_data(rows, schema()), "queue": queue})
 
@@ -117,7 +148,7 @@ async def scored(request: Request) -> Response:
 async def download(request: Request) -> Response:
     fmt = request.query_params.get("format", "jsonl")
     try:
-        data = write_scored((await _json(request, "rows"))["rows"], fmt)
+        data = write_scored(_objects(await _json(request, "rows"), "rows"), fmt)
     except (ValueError, KeyError, TypeError) as e:
         return _problem("", e)
     return Response(
@@ -133,10 +164,11 @@ async def correct(request: Request) -> Response:
         article = body["article"]
         if not isinstance(article, dict):
             raise FieldError("article", "field 'article' must be an object")
+        topics, framing = _labels(body, schema())
         record = correction_record(
             article,
-            body.get("topics") or [],
-            body.get("framing"),
+            topics,
+            framing,
             body.get("model"),
             body.get("model_answer"),
             schema(),
@@ -149,7 +181,7 @@ async def correct(request: Request) -> Response:
 
 async def label_studio(request: Request) -> Response:
     try:
-        rows = (await _json(request, "rows"))["rows"]
+        rows = _objects(await _json(request, "rows"), "rows")
         tasks = [
             to_task({k: v for k, v in r.items() if not k.startswith(("topic_score_", "framing_score_"))})
             for r in rows

@@ -13,7 +13,7 @@ import pytest
 
 from tagger.engine.runtime import cpu_has_int8_dot
 from tagger.scoring.files import read_rows
-from tagger.scoring.job import ScoreJob
+from tagger.scoring.job import OutputExists, ScoreJob
 
 from conftest import REPO, run_tagger
 
@@ -137,6 +137,52 @@ def test_a_json_array_is_named_as_such_before_any_work(tmp_path, rows, promoted_
     assert run_tagger("score", str(src), "-o", str(out), "--model", promoted_tiny).returncode == 0
 
 
+def test_inputs_that_cannot_be_scored_are_refused_before_any_work(tmp_path, rows, promoted_tiny):
+    """Each refused with one line naming the file and what is wrong, before the model loads and
+    before anything is written (the input is never overwritten)."""
+    src = tmp_path / "in.jsonl"
+    write(src, rows[:2])
+    no_text, fake = tmp_path / "notext.csv", tmp_path / "fake.parquet"
+    no_text.write_text("id,body\na1,Ministers met.\n")
+    fake.write_text("not parquet")
+    cases = [
+        ([str(tmp_path), "-o", str(tmp_path / "o.jsonl")], "a folder, not a file"),
+        ([str(src), "-o", str(src), "--overwrite"], "the output would replace the input"),
+        ([str(src), "-o", str(tmp_path / "o.jsonl"), "--chunk-size", "0"], "--chunk-size must be at least 1"),
+        ([str(src), "-o", str(tmp_path / "o.txt")], "unknown format '.txt'"),
+        (
+            [str(no_text), "-o", str(tmp_path / "o.csv")],
+            f"{no_text}: no 'text' column; its columns are 'id', 'body'",
+        ),
+        ([str(fake), "-o", str(tmp_path / "o.parquet")], f"{fake}: not a readable Parquet file"),
+    ]
+    for args, message in cases:
+        res = run_tagger("score", *args, "--model", promoted_tiny)
+        assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr, (
+            args,
+            res.stderr,
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fake.parquet", "in.jsonl", "notext.csv"]
+    assert read(src) == [{k: r[k] for k in ("id", "title", "text")} | r for r in rows[:2]]
+
+
+def test_a_partial_run_of_another_job_says_what_differs(tmp_path, rows):
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write(src, rows[:6])
+    parts = out.with_name(out.name + ".parts")
+    ScoreJob(lambda arts: [FAKE_RESULT for _ in arts], "m:1", chunk_size=2).run(src, out, progress=False)
+    out.unlink()
+    parts.mkdir()
+    (parts / "manifest.json").write_text(
+        json.dumps({"input": str(src.resolve()), "input_bytes": src.stat().st_size, "model": "m:1",
+                    "chunk_size": 2, "format": "jsonl"})
+    )  # fmt: skip
+    with pytest.raises(
+        OutputExists, match=r"a different job \(chunk_size 2 there, 3 now\); run it again as it was"
+    ):
+        ScoreJob(lambda arts: [FAKE_RESULT for _ in arts], "m:1", chunk_size=3).run(src, out, progress=False)
+
+
 def test_bad_rows_reported_with_line_numbers_and_good_rows_scored(tmp_path, rows, promoted_tiny):
     src = tmp_path / "in.jsonl"
     lines = [json.dumps(r) for r in rows[:5]]
@@ -158,6 +204,59 @@ def test_bad_rows_reported_with_line_numbers_and_good_rows_scored(tmp_path, rows
         (7, "missing 'text'"),
     ]
     assert [r["id"] for r in read(out)] == [rows[0]["id"], rows[2]["id"], rows[4]["id"]]
+
+
+def test_csv_is_read_as_python_csv_reads_it_and_a_bad_row_costs_only_itself(tmp_path):
+    """A stray inch mark is text; an unmatched opening quote costs its own row and reading resumes
+    on the next line (it used to swallow the rest of the file silently); a byte that is not
+    UTF-8 costs the row it is in, even inside a quoted multi-line field; Excel's BOM is dropped."""
+    src = tmp_path / "in.csv"
+    src.write_bytes(
+        b"\xef\xbb\xbfid,text\n"
+        b'a1,The navy tested a 12" gun off Karachi.\n'
+        b'a2,"A report over\ntwo lines, with a comma"\n'
+        b'a3,"An opening quote that never closes\n'
+        b"a4,Ministers met in Islamabad.\n"
+        b'a5,"caf\xe9\nsecond line"\n'
+        b"a6,Port officials welcomed a ship.\n"
+    )
+    got = [(n, row["id"] if row else err.split(" (")[0]) for n, row, err in read_rows(src)]
+    assert got == [
+        (2, "a1"),
+        (3, "a2"),
+        (5, 'an unmatched " on this line: its quoted field runs on to line 7'),
+        (6, "a4"),
+        (7, "not valid UTF-8: byte 0xe9 at column 8"),
+        (9, "a6"),
+    ]
+    assert read(src)[0]["text"] == 'The navy tested a 12" gun off Karachi.'
+    assert read(src)[1]["text"] == "A report over\ntwo lines, with a comma"
+
+
+@pytest.mark.parametrize("chunk_size", [1, 256])
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_rows_with_different_fields_keep_every_column_in_its_place(tmp_path, fmt, chunk_size):
+    """Rows need not share their fields, within a chunk or across chunks: every field is carried
+    through in its own column (a Parquet field whose type differs between rows becomes text)."""
+    src, out = tmp_path / "in.jsonl", tmp_path / f"out.{fmt}"
+    rows = [
+        {"id": "h1", "text": "plain"},
+        {"id": "h2", "text": "second", "outlet_country": "PK", "date": "2025-01-05"},
+        {"id": "h3", "text": "third", "date": 20250106},
+    ]
+    write(src, rows)
+    result = ScoreJob(lambda arts: [FAKE_RESULT for _ in arts], "m:1", chunk_size=chunk_size).run(
+        src, out, progress=False
+    )
+    assert result.failed == 0
+    got = {r["id"]: r for r in read(out)}
+    assert [got[i].get("outlet_country") or None for i in ("h1", "h2", "h3")] == [None, "PK", None]
+    assert [str(got[i]["date"]) if got[i].get("date") else None for i in ("h1", "h2", "h3")] == [
+        None,
+        "2025-01-05",
+        "20250106",
+    ]
+    assert all(got[i]["framing"] == "neutral" and float(got[i]["topic_score_trade"]) == 0.9 for i in got)
 
 
 def test_an_article_the_model_fails_on_costs_only_its_row(tmp_path, rows):

@@ -107,6 +107,28 @@ def test_bad_input_gets_4xx_naming_the_field(server, path, body, field):
         ("/workbench/api/corrections", {"article": "text"}, "article", "must be an object"),
         ("/workbench/api/download", {}, "rows", "missing field 'rows'"),
         ("/workbench/api/label-studio", {}, "rows", "missing field 'rows'"),
+        ("/workbench/api/download?format=csv", {"rows": "abc"}, "rows", "must be a list of objects"),
+        ("/workbench/api/label-studio", {"rows": [{"id": "a"}, 7]}, "rows", "item 1 must be an object"),
+        ("/workbench/api/scored", {"rows": [{}], "results": []}, "results", "0 results for 1 rows"),
+        (
+            "/workbench/api/scored",
+            {"rows": [{"id": "a"}], "results": [{"index": 0, "error": "the model failed"}]},
+            "results",
+            "item 0 is not a scored result: the model failed",
+        ),
+        (
+            "/workbench/api/corrections",
+            {"article": {"text": "x"}, "topics": "trade"},
+            "topics",
+            "list of topic",
+        ),
+        (
+            "/workbench/api/corrections",
+            {"article": {"text": "x"}, "topics": ["trade"], "framing": "pro"},
+            "framing",
+            "'pro' is not one of",
+        ),
+        ("/workbench/api/parse", {}, "filename", "missing query parameter 'filename'"),
     ],
 )
 def test_workbench_api_names_the_bad_field(server, path, body, field, message):

@@ -84,3 +84,8 @@ def test_an_upload_in_an_unknown_format_is_refused_naming_it():
         ValueError, match=r"notes\.txt: unknown format '\.txt' \(use \.jsonl, \.csv or \.parquet\)"
     ):
         parse_upload(b"id,text\n", "notes.txt")
+
+
+def test_an_upload_without_a_text_column_is_one_error_naming_its_columns():
+    with pytest.raises(ValueError, match=r"^articles\.csv: no 'text' column; its columns are 'id', 'body'$"):
+        parse_upload(b"id,body\na1,one\na2,two\n", "articles.csv")

@@ -66,7 +66,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def _score_local(src: Path, out: Path, tag: str, registry, args) -> int:
-    from tagger.scoring.files import check_input
+    from tagger.scoring.files import check_input, detect_format
     from tagger.scoring.job import OutputExists, ScoreJob, iter_output
     from tagger.scoring.summary import format_score_summary, plot_score_summary, summarize_scores
 
@@ -75,6 +75,11 @@ def _score_local(src: Path, out: Path, tag: str, registry, args) -> int:
         return 2
     try:
         check_input(src)
+        detect_format(out)
+        if out.resolve() == src.resolve():
+            raise ValueError(f"{out}: the output would replace the input; write to another path")
+        if args.chunk_size < 1:
+            raise ValueError(f"--chunk-size must be at least 1, not {args.chunk_size}")
         tagger = registry.load(tag, int8=args.int8, backend=args.backend)
     except ValueError as e:  # e.g. int8 asked for on a CPU without int8 dot products
         print(f"error: {e}", file=sys.stderr)
@@ -87,6 +92,13 @@ def _score_local(src: Path, out: Path, tag: str, registry, args) -> int:
     except (OutputExists, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted: the chunks committed so far are kept in {out}.parts; run the same command "
+            "again to carry on from there",
+            file=sys.stderr,
+        )
+        return 130
     summary = summarize_scores(iter_output(out))
     chart = out.with_name(out.name + ".summary.png")
     plot_score_summary(summary, tagger.schema, chart)

@@ -8,9 +8,9 @@ line 1) and 1-based rows for Parquet.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,8 +27,11 @@ def detect_format(path: Path) -> str:
 
 
 def check_input(path: Path) -> str:
-    """The input file's format, or a ValueError saying why it cannot be read (before any work).
-    Label files call a `.json` file a Label Studio export (a JSON array); here `.json` is JSON Lines."""
+    """The input file's format, or a ValueError saying why it cannot be read (before any work):
+    not a file, an unknown extension, a JSON array where JSON Lines are read (label files call a
+    `.json` file a Label Studio export), a CSV or Parquet file without a `text` or `id` column."""
+    if path.is_dir():
+        raise ValueError(f"{path}: a folder, not a file (Spark reads folders: --engine spark)")
     fmt = detect_format(path)
     if fmt == "jsonl":
         with open(path, "rb") as f:
@@ -37,7 +40,28 @@ def check_input(path: Path) -> str:
                     f"{path}: a JSON array (a Label Studio export?), but scoring reads JSON Lines: "
                     "one article object per line"
                 )
+        return fmt
+    columns = _columns(path, fmt)
+    if columns is not None and (missing := [c for c in ("id", "text") if c not in columns]):
+        raise ValueError(
+            f"{path}: no {' or '.join(repr(c) for c in missing)} column; its columns are "
+            + (", ".join(repr(c) for c in columns) or "none")
+        )
     return fmt
+
+
+def _columns(path: Path, fmt: str) -> list[str] | None:
+    """The column names of a CSV (its header; None for an empty file) or Parquet file."""
+    if fmt == "csv":
+        with open(path, "rb") as f:
+            first = f.readline()
+        return next(csv.reader([first.decode("utf-8-sig", errors="replace")]), []) if first else None
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_schema(path).names
+    except Exception as e:  # pyarrow says "magic bytes not found" and the like
+        raise ValueError(f"{path}: not a readable Parquet file ({e})") from None
 
 
 def count_rows(path: Path) -> int | None:
@@ -62,27 +86,85 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
 
 
 def _read_csv(path: Path):
+    """Rows as Python's csv reads them (a stray quote inside an unquoted field is text). An unmatched
+    quote that opens a field costs its own row: reading resumes on the line after it. A line that is
+    not UTF-8 costs the row it is in. Excel's byte-order mark is dropped."""
     with open(path, "rb") as raw:
-        header_line = raw.readline()
-        header = next(csv.reader([header_line.decode("utf-8", errors="replace")]), [])
-        # Decode line by line so one bad byte costs one row, not the file. Quoted fields may span
-        # lines; a row ends where csv says it ends.
-        buf, start = "", 2
-        for n, rawline in enumerate(raw, 2):
-            try:
-                buf += rawline.decode("utf-8")
-            except UnicodeDecodeError as e:
-                yield n, None, f"not valid UTF-8: byte 0x{rawline[e.start]:02x} at column {e.start + 1}"
-                buf, start = "", n + 1
-                continue
-            if buf.count('"') % 2:  # inside a quoted field: keep reading
-                continue
-            for values in csv.reader(io.StringIO(buf)):
-                if len(values) != len(header):
-                    yield start, None, f"expected {len(header)} columns, got {len(values)}"
+        first = raw.readline()
+        header = next(csv.reader([first.decode("utf-8-sig", errors="replace")]), [])
+        line, offset = 2, len(first)  # the line where the next row starts, and its byte offset
+        while True:
+            raw.seek(offset)
+            lines = _Lines(raw, line)
+            reader = csv.reader(lines, strict=True)
+            while True:
+                start = line
+                try:
+                    values = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as e:
+                    end = lines.next_line
+                    if end - start == 1 and str(e) != "unexpected end of data":
+                        lines.row_read(start, end)
+                        line = end
+                        yield start, None, f"not a CSV row: {e}"
+                        continue
+                    # a quote opened on this line ran on over later lines: most likely an unmatched
+                    # one, so this row is lost and the lines after it are read again
+                    runs_on = (
+                        "to the end of the file"
+                        if str(e) == "unexpected end of data"
+                        else f"to line {end - 1} ({e})"
+                    )
+                    yield start, None, f'an unmatched " on this line: its quoted field runs on {runs_on}'
+                    line, offset = start + 1, lines.offsets.get(start + 1)
+                    break
+                line = lines.next_line
+                if problem := lines.row_read(start, line):
+                    yield start, None, problem
+                elif len(values) != len(header):
+                    spans = f" (a quoted field spans lines {start}-{line - 1})" if line - start > 1 else ""
+                    yield start, None, f"expected {len(header)} columns, got {len(values)}{spans}"
                 else:
                     yield start, dict(zip(header, values)), None
-            buf, start = "", n + 1
+            if offset is None:  # the unclosed quote was on the last line
+                return
+
+
+class _Lines:
+    """Decoded lines for csv.reader, remembering where each starts and which were not UTF-8 (decoded
+    with replacement characters, so the row they belong to can be refused, not the file)."""
+
+    def __init__(self, raw, first_line: int):
+        self.raw, self.next_line = raw, first_line
+        self.offsets: dict[int, int] = {first_line: raw.tell()}
+        self.bad: dict[int, str] = {}
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        data = self.raw.readline()
+        if not data:
+            raise StopIteration
+        n = self.next_line
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            self.bad[n] = f"not valid UTF-8: byte 0x{data[e.start]:02x} at column {e.start + 1}"
+            text = data.decode("utf-8", errors="replace")
+        self.next_line = n + 1
+        self.offsets[n + 1] = self.offsets[n] + len(data)
+        return text
+
+    def row_read(self, start: int, end: int) -> str | None:
+        """Forget the lines of the row just read (start to end - 1); the first of them not UTF-8, if any."""
+        problem = next((self.bad[n] for n in range(start, end) if n in self.bad), None)
+        for n in range(start, end):
+            self.offsets.pop(n, None)
+            self.bad.pop(n, None)
+        return problem
 
 
 def _read_parquet(path: Path):
@@ -95,18 +177,22 @@ def _read_parquet(path: Path):
             yield n, row, None
 
 
+def columns_of(rows: list[dict]) -> list[str]:
+    """Every field of these rows, in order of first appearance: rows need not share their fields."""
+    return list(dict.fromkeys(k for r in rows for k in r))
+
+
 def write_chunk(path: Path, rows: list[dict], fmt: str) -> None:
     """Write rows to `path` atomically: a temporary file, fsync, then one rename."""
     tmp = path.with_name(path.name + ".tmp")
     if fmt == "parquet":
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        pq.write_table(pa.Table.from_pylist(rows), tmp)
+        pq.write_table(_arrow_table(rows), tmp)
     else:
         with open(tmp, "w", encoding="utf-8", newline="") as f:
             if fmt == "csv":
-                w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else [])
+                w = csv.DictWriter(f, fieldnames=columns_of(rows))
                 w.writeheader()
                 w.writerows([{k: _csv_value(v) for k, v in r.items()} for r in rows])
             else:
@@ -120,36 +206,112 @@ def _csv_value(v):
     return ";".join(v) if isinstance(v, list) else v
 
 
+def _arrow_table(rows: list[dict]):
+    """A column per field of any row (missing values null). A carried-through field whose values
+    differ in type between rows (a date given as text here and as a number there) is kept as text."""
+    import pyarrow as pa
+
+    columns = {}
+    for name in columns_of(rows):
+        values = [r.get(name) for r in rows]
+        try:
+            columns[name] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            columns[name] = pa.array([_as_text(v) for v in values], pa.string())
+    return pa.table(columns)
+
+
+def _as_text(v) -> str | None:
+    return v if v is None or isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)
+
+
 def merge_chunks(parts: list[Path], out: Path, fmt: str) -> None:
-    """Concatenate committed chunks into the final file (streaming), atomically."""
+    """Concatenate committed chunks into the final file (streaming), atomically. Chunks may differ
+    in their columns (a field first seen in a later chunk): the file gets every column."""
     tmp = out.with_name(out.name + ".tmp")
     if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        writer = None
-        for p in parts:
-            table = pq.read_table(p)
-            if table.num_rows == 0:
-                continue
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema)
-            writer.write_table(table.cast(writer.schema))
-        if writer is None:
-            import pyarrow as pa
-
-            pq.write_table(pa.table({}), tmp)
-        else:
-            writer.close()
+        _merge_parquet(parts, tmp)
+    elif fmt == "csv":
+        _merge_csv(parts, tmp)
     else:
         with open(tmp, "wb") as f:
-            header_done = False
             for p in parts:
                 with open(p, "rb") as src:
-                    if fmt == "csv":
-                        header = src.readline()
-                        if not header_done and header.strip():
-                            f.write(header)
-                            header_done = True
-                    while buf := src.read(1 << 20):
-                        f.write(buf)
+                    shutil.copyfileobj(src, f, 1 << 20)
     tmp.replace(out)
+
+
+def _merge_csv(parts: list[Path], tmp: Path) -> None:
+    headers = []
+    for p in parts:
+        with open(p, encoding="utf-8", newline="") as f:
+            headers.append(next(csv.reader(f), []))
+    columns = list(dict.fromkeys(c for h in headers for c in h))
+    with open(tmp, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        if columns:
+            writer.writeheader()
+        for p, header in zip(parts, headers):
+            with open(p, encoding="utf-8", newline="") as src:
+                if header == columns:  # the common case: copy as is
+                    src.readline()
+                    shutil.copyfileobj(src, f, 1 << 20)
+                else:
+                    writer.writerows(csv.DictReader(src))
+
+
+def _merge_parquet(parts: list[Path], tmp: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schemas = [pq.read_schema(p) for p in parts if pq.ParquetFile(p).metadata.num_rows]
+    if not schemas:
+        pq.write_table(pa.table({}), tmp)
+        return
+    schema = _common_schema(schemas)
+    with pq.ParquetWriter(tmp, schema) as writer:
+        for p in parts:
+            table = pq.read_table(p)
+            if table.num_rows:
+                writer.write_table(_conform(table, schema))
+
+
+def _is_null_type(t) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_null(t) or (pa.types.is_list(t) and pa.types.is_null(t.value_type))
+
+
+def _common_schema(schemas: list):
+    """Each column's type across the chunks: the one type they agree on (a chunk whose values were
+    all null or all empty lists agrees with any), else text."""
+    import pyarrow as pa
+
+    fields = {}
+    for schema in schemas:
+        for f in schema:
+            fields.setdefault(f.name, []).append(f.type)
+    out = []
+    for name, types in fields.items():
+        concrete = {t for t in types if not _is_null_type(t)}
+        kind = concrete.pop() if len(concrete) == 1 else pa.string() if concrete else types[0]
+        out.append(pa.field(name, kind))
+    return pa.schema(out)
+
+
+def _conform(table, schema):
+    import pyarrow as pa
+
+    columns = []
+    for f in schema:
+        if f.name not in table.column_names:
+            columns.append(pa.nulls(table.num_rows, f.type))
+            continue
+        col = table.column(f.name)
+        if col.type == f.type:
+            columns.append(col)
+        elif _is_null_type(col.type):
+            columns.append(col.cast(f.type))
+        else:  # types differ between chunks: text, as within a chunk
+            columns.append(pa.array([_as_text(v) for v in col.to_pylist()], pa.string()))
+    return pa.table(columns, schema=schema)

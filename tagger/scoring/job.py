@@ -117,9 +117,12 @@ class ScoreJob:
                 else {}
             )
             if old != manifest:
+                differ = "; ".join(
+                    f"{k} {old.get(k)} there, {v} now" for k, v in manifest.items() if old.get(k) != v
+                )
                 raise OutputExists(
-                    f"{parts} holds a partial run of a different job ({old.get('input')}, model {old.get('model')}); "
-                    "pass --overwrite to start again"
+                    f"{parts} holds a partial run of a different job ({differ}); run it again as it was "
+                    "to carry on, or pass --overwrite to start again"
                 )
             done = 0
             while (parts / f"part-{done:06d}{EXT[manifest['format']]}").exists():

@@ -7,7 +7,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tagger.scoring.files import detect_format, read_rows, write_chunk
+from tagger.scoring.files import check_input, detect_format, read_rows, write_chunk
 from tagger.scoring.job import prediction_columns, row_error
 
 
@@ -25,6 +25,10 @@ def parse_upload(data: bytes, filename: str) -> ParsedUpload:
     with tempfile.TemporaryDirectory(prefix="tagger-upload-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(data)
+        try:
+            check_input(path)  # a file without a text column is one error, not one per row
+        except ValueError as e:
+            raise ValueError(str(e).replace(str(path), filename)) from None
         for n, row, err in read_rows(path):
             err = err or row_error(row)
             if err:
