@@ -35,7 +35,11 @@ FRIENDLIER = {  # pydantic's wording, where it is obscure for our fields
     "string_too_short": "empty",
 }
 TASK_STATES = ["pending", "in_progress", "completed", "failed", "canceled"]  # what BentoML reports
-UNSUPPORTED_ROUTES = {"/submit/cancel"}  # BentoML advertises it; tasks here cannot be cancelled
+UNSUPPORTED_ROUTES = {  # BentoML advertises and serves these; this server does not
+    "/submit/cancel": "tasks here cannot be cancelled",
+    # the job's method called synchronously: no size limit and no turn-taking with other callers
+    "/submit": "send a job to /submit/submit, or up to 64 articles to /classify_batch",
+}
 
 
 class ApiError(BentoMLException):
@@ -162,7 +166,10 @@ class ContractMiddleware:
             return await self.app(scope, receive, send)
         is_doc = scope["path"] == "/docs.json"
         if scope["path"] in UNSUPPORTED_ROUTES:
-            return await _send_json(send, 404, error_body(f"{scope['path']} is not supported by this server"))
+            why = UNSUPPORTED_ROUTES[scope["path"]]
+            return await _send_json(
+                send, 404, error_body(f"{scope['path']} is not supported by this server: {why}")
+            )
         if scope["method"] == "POST" and (problem := await self._media_type_problem(scope)):
             return await _send_json(send, 415, error_body(problem, "Content-Type"))
         model = self.validators.get(scope["path"])

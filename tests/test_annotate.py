@@ -13,7 +13,7 @@ from tagger.results.language import script_warning
     [
         ({"title": "x"}, "field 'text': missing"),
         ({"text": "   \n"}, "field 'text': empty"),
-        ({"text": 42}, "field 'text': expected a string, got int"),
+        ({"text": 42}, "field 'text': expected a string, got a number"),
         ({"text": "ok", "title": 3}, "field 'title': expected a string"),
         ({"text": "ok", "lang": "en"}, "unknown field(s) 'lang'"),
         ({"text": "x" * (MAX_TEXT_CHARS + 1)}, f"over the limit of {MAX_TEXT_CHARS}"),

@@ -60,9 +60,19 @@ def test_too_much_text_for_a_sync_call_points_to_submit(server):
 
 def test_unsupported_route_is_neither_advertised_nor_served(server):
     _, doc = call(server.port, "/docs.json", method="GET")
-    assert "/submit/cancel" not in doc["paths"]
+    assert (
+        "/submit/cancel" not in doc["paths"]
+        and "/submit" not in doc["paths"]
+        and "/submit/submit" in doc["paths"]
+    )
     assert doc["components"]["schemas"]["Error"]["required"] == ["error"]
-    assert error_of(*call(server.port, "/submit/cancel?task_id=x", method="PUT"))
+    assert (
+        "cannot be cancelled"
+        in error_of(*call(server.port, "/submit/cancel?task_id=x", method="PUT"))["error"]
+    )
+    # the job's method called synchronously would skip the size limit of /classify_batch
+    status, raw = call(server.port, "/submit", {"articles": [{"text": "Ministers met."}]})
+    assert status == 404 and "/submit/submit" in error_of(status, raw)["error"]
 
 
 def test_largest_allowed_batch_and_short_calls_meanwhile_are_all_answered(server):

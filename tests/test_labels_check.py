@@ -25,7 +25,8 @@ def line(**kw) -> bytes:
 def test_planted_errors_are_all_reported_with_file_and_line(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes(
-        line(id="ok-1")  # 1 valid
+        b"\xef\xbb\xbf"
+        + line(id="ok-1")  # 1 valid, after a byte-order mark
         + b'{"id": "broken", "text": \n'  # 2 invalid JSON
         + b'{"id": "latin", "text": "caf\xe9"}\n'  # 3 not UTF-8
         + line(id="x3", topics=["defence", "sport"])  # 4 unknown topic
@@ -40,7 +41,7 @@ def test_planted_errors_are_all_reported_with_file_and_line(tmp_path):
     assert res.returncode != 0
     err = res.stderr
     expected = {
-        2: "invalid JSON",
+        2: "invalid JSON: Expecting value (column 26)",  # where the line ends, not past it
         3: "not valid UTF-8",
         4: "unknown label 'sport'",
         5: "field 'framing': missing",

@@ -66,3 +66,39 @@ def test_export_then_import_round_trip(tmp_path, schema):
     assert got[0] == {**rows[0], "topics": ["defence"], "framing": "neutral"}
     assert got[1]["topics"] == [] and got[1]["framing"] == "neutral"
     assert run_tagger("labels", "check", str(out)).returncode == 0
+
+
+def test_import_and_export_refuse_what_they_cannot_do_and_never_empty_a_label_file(tmp_path):
+    labels = tmp_path / "mine.jsonl"
+    labels.write_text('{"id": "a", "text": "Ministers met.", "topics": [], "framing": "neutral"}\n')
+    before = labels.read_text()
+    not_export = tmp_path / "notes.json"
+    not_export.write_text('{"hello": 1}')
+    cases = [
+        (("import-ls", str(not_export), "-o", str(labels)), 1, "nothing imported from"),
+        (("import-ls", str(labels), "-o", str(labels)), 2, "the output would replace the input"),
+        (("import-ls", str(tmp_path / "nope.json"), "-o", str(labels)), 2, "nope.json: no such file"),
+        (("export-ls", str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "t.json")), 2, "no such file"),
+        (("export-ls", str(tmp_path / "in.csv"), "-o", str(tmp_path / "t.json")), 2, "no such file"),
+    ]
+    for args, code, message in cases:
+        res = run_tagger("labels", *args)
+        assert res.returncode == code and message in res.stderr and "Traceback" not in res.stderr, (
+            args,
+            res.stderr,
+        )
+    assert labels.read_text() == before
+    (tmp_path / "in.csv").write_text("id,text\na,b\n")
+    res = run_tagger("labels", "export-ls", str(tmp_path / "in.csv"), "-o", str(tmp_path / "t.json"))
+    assert res.returncode == 2 and "export-ls reads JSON Lines" in res.stderr
+    # an output folder that does not exist yet is made, as `tagger score` does
+    res = run_tagger("labels", "export-ls", str(labels), "-o", str(tmp_path / "new" / "tasks.json"))
+    assert res.returncode == 0 and (tmp_path / "new" / "tasks.json").exists()
+
+
+def test_a_label_file_in_another_format_is_named_not_read_line_by_line(tmp_path):
+    src = tmp_path / "articles.csv"
+    src.write_text("id,text\n" + "".join(f"a{i},Ministers met.\n" for i in range(30)))
+    res = run_tagger("labels", "check", str(src))
+    assert res.returncode == 1
+    assert res.stderr.count(str(src)) == 1 and "not '.csv'" in res.stderr and "invalid JSON" not in res.stderr

@@ -2,6 +2,7 @@
 
 import json
 import re
+import socket
 import subprocess
 import sys
 
@@ -127,6 +128,9 @@ def test_worse_model_is_stored_not_promoted_and_force_promotes(small_corpus, tmp
     assert len(listed) == 4 and [r.split()[1] for r in listed if r.startswith("*")] == [first]
     res = run_tagger("models", "--name", "t-promo", "--promote", "t-promo:nosuchversion")
     assert res.returncode == 2 and "no stored model 't-promo:nosuchversion'" in res.stderr
+    for bad in ("a b", "t-promo:", ""):  # not tags at all: said, not a BentoML traceback
+        res = run_tagger("models", "--name", "t-promo", "--promote", bad)
+        assert res.returncode == 2 and "is not a model tag (name:version)" in res.stderr, res.stderr
     assert reg.promoted() == first
 
 
@@ -259,6 +263,15 @@ def test_tagger_serve_trains_the_configs_model_when_none_is_promoted_then_serves
 
     res = run_tagger("serve", "--config", "nosuch")
     assert res.returncode == 2 and "error: config 'nosuch': no such file" in res.stderr
+    res = run_tagger("serve", "--port", "99999")
+    assert res.returncode == 2 and "99999 is not a TCP port" in res.stderr
+    with socket.socket() as busy:  # a port in use is said before any training, not after it
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        res = run_tagger("serve", "--config", "tiny", "--port", str(port))
+    assert res.returncode == 2 and f"cannot serve on 127.0.0.1:{port}" in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr and "training one" not in res.stdout
     bad = tmp_path / "bad.jsonl"  # a label file that cannot be trained on: its problems, no server
     bad.write_text('{"id": "x"}\n')
     cfg = tmp_path / "serve.yaml"

@@ -117,14 +117,28 @@ def cmd_doubts(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    if error := _paths_error(args.export, args.output):
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     records, problems = labelstudio.import_export(args.export, LabelSchema.load(args.schema))
-    _write_jsonl(args.output, records)
     _report(problems)
+    if not records:  # an existing label file is not replaced by an empty one
+        print(f"\nnothing imported from {args.export}; {args.output} not written", file=sys.stderr)
+        return 1
+    _write_jsonl(args.output, records)
     print(f"wrote {len(records)} labelled articles to {args.output}; {len(problems)} task(s) skipped")
     return 1 if problems else 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    if error := _paths_error(args.input, args.output):
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.input.suffix.lower() in (".csv", ".parquet", ".pq"):
+        print(
+            f"error: {args.input}: export-ls reads JSON Lines (one article object per line)", file=sys.stderr
+        )
+        return 2
     tasks, problems = [], []
     for n, obj, err in iter_json_lines(args.input):
         if err is None and not (
@@ -141,6 +155,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     _report(problems)
     print(f"wrote {len(tasks)} tasks to {args.output} and the labelling config to {config}")
     return 1 if problems else 0
+
+
+def _paths_error(src: Path, out: Path) -> str | None:
+    """Why a command cannot read `src` and write `out` (before any work), or None; makes out's folder."""
+    if not src.is_file():
+        return f"{src}: {'a folder, not a file' if src.is_dir() else 'no such file'}"
+    if out.resolve() == src.resolve():
+        return f"{out}: the output would replace the input; write to another path"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return None
 
 
 def _write_jsonl(path: Path, records: list[dict]) -> None:

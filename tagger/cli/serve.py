@@ -15,7 +15,7 @@ RESULT_STORE_ENV = "BENTOML_RESULT_STORE"  # where BentoML keeps async task resu
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     serve = sub.add_parser("serve", help="serve the promoted model over REST (training one first if needed)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--port", type=port_number, default=3000)
     serve.add_argument("--config", default="default", help="training config used when no model is promoted")
     serve.add_argument(
         "--runs-dir", default=None, help="where that training run's report goes (default: runs/)"
@@ -29,7 +29,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     try:
         cfg = load_config(args.config)
-    except (ValueError, FileNotFoundError) as e:
+        check_free(args.host, args.port)  # before a training run that would end in a port clash
+    except (ValueError, FileNotFoundError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     # the config's own registry (accurate: article-tagger-accurate), named to the service by tag
@@ -53,6 +54,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     cmd = [sys.executable, "-m", "bentoml", "serve", SERVICE, "--host", args.host, "--port", str(args.port)]
     os.execv(sys.executable, cmd)
     return 0  # not reached
+
+
+def port_number(text: str) -> int:
+    port = int(text)
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a TCP port (1-65535)")
+    return port
+
+
+def check_free(host: str, port: int) -> None:
+    """OSError naming the address when something already listens there (BentoML would fail later,
+    after minutes of training, with a long traceback)."""
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.bind((host, port))
+    except OSError as e:
+        raise OSError(f"cannot serve on {host}:{port}: {e.strerror or e}; choose another --port") from None
 
 
 def task_store(host: str, port: int):

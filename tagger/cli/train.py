@@ -106,7 +106,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     from tagger.engine.registry import Registry
 
     registry = Registry(args.name)
-    if args.promote:
+    if args.promote is not None:
         try:
             tag = registry.full_tag(args.promote)
         except LookupError as e:

@@ -48,6 +48,15 @@ def load_labelled(paths: Iterable[str | Path], schema: LabelSchema) -> tuple[lis
         if not path.exists():
             problems.append(Problem(str(path), 0, "no such file"))
             continue
+        if path.suffix not in LABEL_SUFFIXES:
+            problems.append(
+                Problem(
+                    str(path),
+                    0,
+                    f"label files are JSON Lines (.jsonl) or Label Studio exports (.json), not '{path.suffix}'",
+                )
+            )
+            continue
         feedback = is_feedback_log(path)
         torn = torn_last_line(path) if feedback else 0
         for n, prefix, obj, err in _records(path):

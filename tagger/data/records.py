@@ -45,13 +45,26 @@ class Article:
         }
 
 
+def json_type(value) -> str:
+    """A value's kind as JSON names it, for messages ("got null", not "got NoneType")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    names = {int: "a number", float: "a number", str: "a string", list: "a list", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
+
+
 def iter_json_lines(
     path: Path, blank_lines_are_errors: bool = False
 ) -> Iterator[tuple[int, dict | None, str | None]]:
     """Yield (line number, object, None) or (line number, None, problem) per line; blank lines are
-    skipped, or reported when every line is meant to be a row (batch scoring)."""
+    skipped, or reported when every line is meant to be a row (batch scoring). A UTF-8 byte-order
+    mark is dropped."""
     with open(path, "rb") as f:
         for n, raw in enumerate(f, 1):
+            if n == 1:
+                raw = raw.removeprefix(b"\xef\xbb\xbf")  # the byte-order mark some editors write
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as e:
@@ -64,10 +77,12 @@ def iter_json_lines(
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as e:
-                yield n, None, f"invalid JSON: {e.msg} at column {e.colno}"
+                # the column in this line (a missing brace is found at its end, past the newline)
+                column = min(e.pos, len(line.rstrip("\r\n"))) + 1
+                yield n, None, f"invalid JSON: {e.msg} (column {column})"
                 continue
             if not isinstance(obj, dict):
-                yield n, None, f"expected a JSON object, got {type(obj).__name__}"
+                yield n, None, f"expected a JSON object, got {json_type(obj)}"
                 continue
             yield n, obj, None
 
@@ -81,7 +96,7 @@ def validate_record(obj: dict, schema: LabelSchema) -> list[str]:
     if text is None:
         errs.append("field 'text': missing")
     elif not isinstance(text, str):
-        errs.append(f"field 'text': expected a string, got {type(text).__name__}")
+        errs.append(f"field 'text': expected a string, got {json_type(text)}")
     elif not text.strip():
         errs.append("field 'text': empty")
     if obj.get("title") is not None and not isinstance(obj["title"], str):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from tagger.paths import schema_path
+from tagger.paths import HOME_ENV, schema_path
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,12 @@ class LabelSchema:
     @classmethod
     def load(cls, path: str | Path | None = None) -> LabelSchema:
         """From a schema file; by default the project's labels/schema.yaml (tagger.paths)."""
-        with open(path or schema_path(), encoding="utf-8") as f:
+        path = Path(path or schema_path())
+        if not path.is_file():  # most often: tagger run outside the project folder
+            raise FileNotFoundError(
+                2, f"no label schema here; run tagger in the project folder or set {HOME_ENV}", str(path)
+            )
+        with open(path, encoding="utf-8") as f:
             return cls.from_dict(yaml.safe_load(f))
 
     def to_dict(self) -> dict:

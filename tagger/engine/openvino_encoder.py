@@ -10,6 +10,7 @@ stay PyTorch's and are shared with every other engine.
 from __future__ import annotations
 
 import threading
+import warnings
 from types import SimpleNamespace
 
 import torch
@@ -38,7 +39,11 @@ class OpenVinoEncoder:
         if precision not in PRECISIONS:
             raise ValueError(f"OpenVINO precision {precision!r}: expected one of {', '.join(PRECISIONS)}")
         dynamic = ov.PartialShape([-1, -1])  # any batch size, any window length
-        with torch.no_grad():
+        # tracing warns about two Python branches in transformers' attention code (mask padding,
+        # causality) that go the same way for every encoder window; tests check it against PyTorch
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            warnings.simplefilter("ignore", FutureWarning)
             model = ov.convert_model(
                 LastHiddenState(encoder).eval(),
                 example_input=(torch.ones(2, 8, dtype=torch.long), torch.ones(2, 8, dtype=torch.long)),

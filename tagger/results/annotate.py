@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from tagger.data.records import json_type
 from tagger.engine.tagger import Tagger
 from tagger.engine.windows import article_text
 from tagger.results.evidence import pick_evidence, split_sentences
@@ -27,7 +28,7 @@ class ArticleProblem(NamedTuple):
 def article_problem(obj: object) -> ArticleProblem | None:
     """Why an article object is unusable, and which field; None when it is fine."""
     if not isinstance(obj, dict):
-        return ArticleProblem(None, f"expected an object with a 'text' field, got {type(obj).__name__}")
+        return ArticleProblem(None, f"expected an object with a 'text' field, got {json_type(obj)}")
     unknown = sorted(set(obj) - set(ARTICLE_FIELDS))
     if unknown:
         names = ", ".join(map(repr, unknown))
@@ -36,7 +37,7 @@ def article_problem(obj: object) -> ArticleProblem | None:
         return ArticleProblem("text", "field 'text': missing")
     for name, kind in ARTICLE_FIELDS.items():
         if obj.get(name) is not None and not isinstance(obj[name], kind):
-            return ArticleProblem(name, f"field '{name}': expected a string, got {type(obj[name]).__name__}")
+            return ArticleProblem(name, f"field '{name}': expected a string, got {json_type(obj[name])}")
     if not obj["text"].strip():
         return ArticleProblem("text", "field 'text': empty or only whitespace")
     if len(obj["text"]) > MAX_TEXT_CHARS:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from tagger.data.records import json_type
 from tagger.results.isolation import model_failure, predict_isolated
 from tagger.scoring.files import count_rows, detect_format, merge_chunks, read_rows, write_chunk
 
@@ -31,7 +32,7 @@ def row_error(row: dict) -> str | None:
     if "text" not in row or row["text"] is None:
         return "missing 'text'"
     if not isinstance(row["text"], str):
-        return f"'text' is a {type(row['text']).__name__}, not a string"
+        return f"'text' must be a string, got {json_type(row['text'])}"
     if not row["text"].strip():
         return "empty 'text'"
     if "id" not in row or row["id"] in (None, ""):
