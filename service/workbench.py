@@ -26,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 
 from tagger.data.feedback import FeedbackLog, correction_record, feedback_path
 from tagger.data.labelstudio import labelling_config, to_task
+from tagger.data.records import framing_errors, json_type, topic_errors
 from tagger.data.schema import LabelSchema
 from tagger.scoring.charts import chart_data
 from tagger.scoring.label_next import label_next
@@ -72,23 +73,21 @@ def _objects(body: dict, name: str) -> list[dict]:
     """Field `name` of the body: a list of JSON objects, else a FieldError naming it (and the item)."""
     items = body[name]
     if not isinstance(items, list):
-        raise FieldError(name, f"field '{name}' must be a list of objects, got {type(items).__name__}")
+        raise FieldError(name, f"field '{name}' must be a list of objects, got {json_type(items)}")
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            raise FieldError(name, f"field '{name}': item {i} must be an object, got {type(item).__name__}")
+            raise FieldError(name, f"field '{name}': item {i} must be an object, got {json_type(item)}")
     return items
 
 
 def _labels(body: dict, s: LabelSchema) -> tuple[list[str], str]:
-    """A correction's topics (a list of topic names) and framing (one framing name), checked."""
-    topics, framing = body.get("topics") or [], body.get("framing")
-    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
-        raise FieldError("topics", "field 'topics' must be a list of topic names, e.g. [\"trade\"]")
-    if unknown := [t for t in topics if t not in s.topics]:
-        raise FieldError("topics", f"field 'topics': unknown topic(s) {unknown}; known: {s.topics}")
-    if framing not in s.framings:
-        raise FieldError("framing", f"field 'framing': {framing!r} is not one of {s.framings}")
-    return topics, framing
+    """A correction's topics and framing, checked as label files are (`tagger labels check`)."""
+    labels = {"topics": body.get("topics") or [], "framing": body.get("framing")}
+    for name, check in (("topics", topic_errors), ("framing", framing_errors)):
+        if errors := check(labels, s):
+            raise FieldError(name, "; ".join(errors))
+    framing = labels["framing"]
+    return labels["topics"], framing[0] if isinstance(framing, list) else framing
 
 
 async def index(_: Request) -> Response:
@@ -131,10 +130,9 @@ async def scored(request: Request) -> Response:
         if len(rows) != len(results):
             raise FieldError("results", f"{len(results)} results for {len(rows)} rows: one result per row")
         for i, res in enumerate(results):
-            if "error" in res or "topics" not in res:
-                raise FieldError(
-                    "results", f"field 'results': item {i} is not a scored result: {res.get('error')}"
-                )
+            if "topics" not in res:  # an item error of /classify_batch, say
+                why = res.get("error") or "no 'topics'"
+                raise FieldError("results", f"field 'results': item {i} is not a scored result ({why})")
         rows = [scored_row(row, res) for row, res in zip(rows, results)]
         limit = body.get("limit", 50)
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:

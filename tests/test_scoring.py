@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tagger.engine.runtime import cpu_has_int8_dot
-from tagger.scoring.files import read_rows
+from tagger.scoring.files import READER_VERSION, read_rows
 from tagger.scoring.job import OutputExists, ScoreJob
 
 from conftest import REPO, run_tagger
@@ -166,6 +166,30 @@ def test_inputs_that_cannot_be_scored_are_refused_before_any_work(tmp_path, rows
     assert read(src) == [{k: r[k] for k in ("id", "title", "text")} | r for r in rows[:2]]
 
 
+def test_parquet_chunks_with_different_column_types_merge_into_one_file(tmp_path):
+    """Chunk by chunk a field may be only empty lists, ints then floats, text then numbers: the
+    merged file widens the type where Arrow can (null to list, int to float) and keeps text where
+    it cannot; a run in which every row fails still ends with a readable (empty) file."""
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.parquet"
+    write(src, [
+        {"id": "p1", "text": "one", "tags": [], "n": 1, "when": "2025-01-05"},
+        {"id": "p2", "text": "two", "tags": ["a"], "n": 2.5, "when": 20250106},
+        {"id": "p3", "text": "three", "tags": "b", "n": 2**70, "when": None},
+    ])  # fmt: skip
+    ScoreJob(lambda arts: [FAKE_RESULT for _ in arts], "m:1", chunk_size=1).run(src, out, progress=False)
+    got = pq.read_table(out).to_pylist()
+    assert [r["id"] for r in got] == ["p1", "p2", "p3"]
+    assert [r["n"] for r in got] == ["1", "2.5", str(2**70)]  # int, float, too big for int64: text
+    assert [r["when"] for r in got] == ["2025-01-05", "20250106", None]
+    assert [r["tags"] for r in got] == ["[]", '["a"]', "b"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x", "text": ""}\n{"id": "y"}\n')
+    result = ScoreJob(lambda arts: [FAKE_RESULT for _ in arts], "m:1").run(
+        bad, tmp_path / "none.parquet", progress=False
+    )
+    assert result.failed == 2 and read(tmp_path / "none.parquet") == []
+
+
 def test_a_partial_run_of_another_job_says_what_differs(tmp_path, rows):
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     write(src, rows[:6])
@@ -175,7 +199,7 @@ def test_a_partial_run_of_another_job_says_what_differs(tmp_path, rows):
     parts.mkdir()
     (parts / "manifest.json").write_text(
         json.dumps({"input": str(src.resolve()), "input_bytes": src.stat().st_size, "model": "m:1",
-                    "chunk_size": 2, "format": "jsonl"})
+                    "chunk_size": 2, "format": "jsonl", "reader": READER_VERSION})
     )  # fmt: skip
     with pytest.raises(
         OutputExists, match=r"a different job \(chunk_size 2 there, 3 now\); run it again as it was"
@@ -207,30 +231,38 @@ def test_bad_rows_reported_with_line_numbers_and_good_rows_scored(tmp_path, rows
 
 
 def test_csv_is_read_as_python_csv_reads_it_and_a_bad_row_costs_only_itself(tmp_path):
-    """A stray inch mark is text; an unmatched opening quote costs its own row and reading resumes
-    on the next line (it used to swallow the rest of the file silently); a byte that is not
-    UTF-8 costs the row it is in, even inside a quoted multi-line field; Excel's BOM is dropped."""
+    """A stray inch mark is text (it used to swallow the rest of the file silently); a quote left
+    open to the end of the file costs its own row and reading resumes on the next line; a quoted
+    field broken by an inner quote is an error (its rest too, never an article of its own); a byte that is not UTF-8 costs its row; Excel's BOM is dropped; an article
+    longer than csv's default field limit is read whole."""
     src = tmp_path / "in.csv"
     src.write_bytes(
         b"\xef\xbb\xbfid,text\n"
         b'a1,The navy tested a 12" gun off Karachi.\n'
         b'a2,"A report over\ntwo lines, with a comma"\n'
-        b'a3,"An opening quote that never closes\n'
-        b"a4,Ministers met in Islamabad.\n"
-        b'a5,"caf\xe9\nsecond line"\n'
+        b'a3,"He said, "no" today\nand left"\n'
+        b'a4,"caf\xe9\nsecond line"\n'
+        b'a5,"' + b"word " * 30_000 + b'\nlast line of a long article"\n'
         b"a6,Port officials welcomed a ship.\n"
+        b'a7,"An opening quote that never closes\n'
+        b"a8,Ministers met in Islamabad.\n"
     )
-    got = [(n, row["id"] if row else err.split(" (")[0]) for n, row, err in read_rows(src)]
+    got = [(n, row["id"] if row else err) for n, row, err in read_rows(src)]
     assert got == [
         (2, "a1"),
         (3, "a2"),
-        (5, 'an unmatched " on this line: its quoted field runs on to line 7'),
-        (6, "a4"),
+        (5, "not a CSV row: ',' expected after '\"', on this line"),
+        (6, "expected 2 columns, got 1"),  # the rest of that field: an error, not a made-up article
         (7, "not valid UTF-8: byte 0xe9 at column 8"),
-        (9, "a6"),
+        (9, "a5"),
+        (11, "a6"),
+        (12, 'an unmatched " on this line leaves a quoted field open to the end of the file'),
+        (13, "a8"),
     ]
-    assert read(src)[0]["text"] == 'The navy tested a 12" gun off Karachi.'
-    assert read(src)[1]["text"] == "A report over\ntwo lines, with a comma"
+    rows = {r["id"]: r for r in read(src) if r}
+    assert rows["a1"]["text"] == 'The navy tested a 12" gun off Karachi.'
+    assert rows["a2"]["text"] == "A report over\ntwo lines, with a comma"
+    assert len(rows["a5"]["text"]) > 150_000
 
 
 @pytest.mark.parametrize("chunk_size", [1, 256])
@@ -354,6 +386,26 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path, rows, promot
     assert f"the first {committed * 8} input rows were already committed" in res.stdout
     assert read(out) == read(ref)  # identical rows: none lost, none repeated
     assert not parts.exists()
+
+
+def test_ctrl_c_mid_run_says_how_to_carry_on_and_the_rerun_does(tmp_path, rows, promoted_tiny):
+    many = [dict(r, id=f"{r['id']}-{k}") for k in range(20) for r in rows]
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write(src, many)
+    cmd = [sys.executable, "-m", "tagger.cli", "score", str(src), "-o", str(out), "--model", promoted_tiny,
+           "--chunk-size", "8"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    parts = tmp_path / "out.jsonl.parts"
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(parts.glob("part-*.jsonl"))) < 2:
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in stderr, stderr[-2000:]
+    assert f"interrupted: the chunks committed so far are kept in {out}.parts; run the same command" in stderr
+    res = run_tagger("score", str(src), "-o", str(out), "--model", promoted_tiny, "--chunk-size", "8")
+    assert res.returncode == 0 and "input rows were already committed" in res.stdout
+    assert [r["id"] for r in read(out)] == [r["id"] for r in many]
 
 
 def test_spark_local_mode_matches_tagger_score(tmp_path, rows, promoted_tiny):

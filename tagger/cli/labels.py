@@ -14,6 +14,7 @@ from tagger.data.records import Problem, iter_json_lines
 from tagger.data.schema import LabelSchema
 from tagger.data.shortcuts import shortcut_problems
 from tagger.paths import labels_dir
+from tagger.scoring.files import FORMATS
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -134,7 +135,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if error := _paths_error(args.input, args.output):
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if args.input.suffix.lower() in (".csv", ".parquet", ".pq"):
+    if FORMATS.get(args.input.suffix.lower(), "jsonl") != "jsonl":  # a CSV or Parquet file
         print(
             f"error: {args.input}: export-ls reads JSON Lines (one article object per line)", file=sys.stderr
         )

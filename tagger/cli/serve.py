@@ -30,7 +30,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         cfg = load_config(args.config)
         check_free(args.host, args.port)  # before a training run that would end in a port clash
-    except (ValueError, FileNotFoundError, OSError) as e:
+    except (ValueError, OSError) as e:  # OSError: a config file not found, a port in use
         print(f"error: {e}", file=sys.stderr)
         return 2
     # the config's own registry (accurate: article-tagger-accurate), named to the service by tag
@@ -71,6 +71,8 @@ def check_free(host: str, port: int) -> None:
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
         with socket.socket(family, socket.SOCK_STREAM) as s:
+            # as the server will: a port a stopped server left in TIME_WAIT is free, a listened one is not
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind((host, port))
     except OSError as e:
         raise OSError(f"cannot serve on {host}:{port}: {e.strerror or e}; choose another --port") from None

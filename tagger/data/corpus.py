@@ -26,7 +26,7 @@ def label_files(paths: Iterable[str | Path]) -> list[Path]:
 
 def _records(path: Path) -> Iterator[tuple[int, str, dict | None, str | None]]:
     """(line, prefix, object, problem) per record: JSON Lines, or a Label Studio export (*.json)."""
-    if path.suffix == ".json":
+    if path.suffix.lower() == ".json":
         for where, obj, err in iter_export(path):
             yield 0, f"{where}: ", obj, err
         return
@@ -48,7 +48,7 @@ def load_labelled(paths: Iterable[str | Path], schema: LabelSchema) -> tuple[lis
         if not path.exists():
             problems.append(Problem(str(path), 0, "no such file"))
             continue
-        if path.suffix not in LABEL_SUFFIXES:
+        if path.suffix.lower() not in LABEL_SUFFIXES:
             problems.append(
                 Problem(
                     str(path),

@@ -101,11 +101,11 @@ def validate_record(obj: dict, schema: LabelSchema) -> list[str]:
         errs.append("field 'text': empty")
     if obj.get("title") is not None and not isinstance(obj["title"], str):
         errs.append("field 'title': expected a string or null (no headline)")
-    errs += _topic_errors(obj, schema) + _framing_errors(obj, schema) + _metadata_errors(obj, schema)
+    errs += topic_errors(obj, schema) + framing_errors(obj, schema) + _metadata_errors(obj, schema)
     return errs
 
 
-def _topic_errors(obj: dict, schema: LabelSchema) -> list[str]:
+def topic_errors(obj: dict, schema: LabelSchema) -> list[str]:
     if "topics" not in obj:
         return ["field 'topics': missing (use [] for an article with no topic)"]
     topics = obj["topics"]
@@ -121,7 +121,7 @@ def _topic_errors(obj: dict, schema: LabelSchema) -> list[str]:
     return errs
 
 
-def _framing_errors(obj: dict, schema: LabelSchema) -> list[str]:
+def framing_errors(obj: dict, schema: LabelSchema) -> list[str]:
     framing = obj.get("framing")
     if framing is None or framing == [] or framing == "":
         return ["field 'framing': missing (exactly one required)"]

@@ -126,11 +126,13 @@ class Registry:
         """The full tag of a stored model ('name:version' or just the version); LookupError if absent."""
         tag = tag if ":" in tag else f"{self.name}:{tag}"
         try:
+            bentoml.Tag.from_taglike(tag)
+        except (bentoml.exceptions.BentoMLException, ValueError) as e:  # e.g. a space in it
+            raise LookupError(f"'{tag}' is not a model tag (name:version); `tagger models` lists them") from e
+        try:
             return str(bentoml.models.get(tag).tag)
         except bentoml.exceptions.NotFound as e:
             raise LookupError(f"no stored model '{tag}'; `tagger models` lists them") from e
-        except (bentoml.exceptions.BentoMLException, ValueError) as e:  # e.g. a space in it
-            raise LookupError(f"'{tag}' is not a model tag (name:version); `tagger models` lists them") from e
 
     def load(self, tag: str | None = None, **kw) -> Tagger:
         """A stored model by tag, or the promoted one."""

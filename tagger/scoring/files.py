@@ -11,11 +11,13 @@ import csv
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from tagger.data.records import iter_json_lines
 
+BOM = b"\xef\xbb\xbf"  # the UTF-8 byte-order mark Excel and some editors write
+READER_VERSION = 2  # rows are resumed by count: a reader that splits a file differently is another job
 FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
@@ -35,7 +37,7 @@ def check_input(path: Path) -> str:
     fmt = detect_format(path)
     if fmt == "jsonl":
         with open(path, "rb") as f:
-            if f.read(4096).lstrip().startswith(b"["):
+            if f.read(4096).removeprefix(BOM).lstrip().startswith(b"["):
                 raise ValueError(
                     f"{path}: a JSON array (a Label Studio export?), but scoring reads JSON Lines: "
                     "one article object per line"
@@ -55,13 +57,17 @@ def _columns(path: Path, fmt: str) -> list[str] | None:
     if fmt == "csv":
         with open(path, "rb") as f:
             first = f.readline()
-        return next(csv.reader([first.decode("utf-8-sig", errors="replace")]), []) if first else None
+        return _csv_header(first) if first else None
     import pyarrow.parquet as pq
 
     try:
         return pq.read_schema(path).names
     except Exception as e:  # pyarrow says "magic bytes not found" and the like
         raise ValueError(f"{path}: not a readable Parquet file ({e})") from None
+
+
+def _csv_header(first_line: bytes) -> list[str]:
+    return next(csv.reader([first_line.decode("utf-8-sig", errors="replace")]), [])
 
 
 def count_rows(path: Path) -> int | None:
@@ -76,7 +82,8 @@ def count_rows(path: Path) -> int | None:
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
-    fmt = check_input(path)
+    """Every row of a file (`check_input` first, for a user's file)."""
+    fmt = detect_format(path)
     if fmt == "jsonl":
         yield from iter_json_lines(path, blank_lines_are_errors=True)
     elif fmt == "csv":
@@ -86,17 +93,21 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
 
 
 def _read_csv(path: Path):
-    """Rows as Python's csv reads them (a stray quote inside an unquoted field is text). An unmatched
-    quote that opens a field costs its own row: reading resumes on the line after it. A line that is
-    not UTF-8 costs the row it is in. Excel's byte-order mark is dropped."""
+    """Rows as Python's csv module reads them in strict mode (a stray quote inside an unquoted field
+    is text). A quoted field left open at the end of the file costs only the row it opened in:
+    reading resumes on the next line. One that runs on over lines and then breaks the CSV costs one
+    error naming those lines (lines inside a quoted field are never read as rows of their own). A
+    line that is not UTF-8 costs the row it is in. Excel's byte-order mark is dropped."""
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD))  # an article may be long
     with open(path, "rb") as raw:
         first = raw.readline()
-        header = next(csv.reader([first.decode("utf-8-sig", errors="replace")]), [])
+        header = _csv_header(first)
         line, offset = 2, len(first)  # the line where the next row starts, and its byte offset
-        while True:
+        while offset is not None:
             raw.seek(offset)
             lines = _Lines(raw, line)
             reader = csv.reader(lines, strict=True)
+            offset = None
             while True:
                 start = line
                 try:
@@ -104,22 +115,23 @@ def _read_csv(path: Path):
                 except StopIteration:
                     return
                 except csv.Error as e:
-                    end = lines.next_line
-                    if end - start == 1 and str(e) != "unexpected end of data":
-                        lines.row_read(start, end)
-                        line = end
-                        yield start, None, f"not a CSV row: {e}"
-                        continue
-                    # a quote opened on this line ran on over later lines: most likely an unmatched
-                    # one, so this row is lost and the lines after it are read again
-                    runs_on = (
-                        "to the end of the file"
-                        if str(e) == "unexpected end of data"
-                        else f"to line {end - 1} ({e})"
+                    line = lines.next_line
+                    if str(e) == "unexpected end of data":  # left open to the end: resume after it
+                        yield (
+                            start,
+                            None,
+                            'an unmatched " on this line leaves a quoted field open to the end of the file',
+                        )
+                        line, offset = start + 1, lines.offsets[start + 1]
+                        break
+                    lines.row_read(start, line)
+                    where = (
+                        "this line"
+                        if line - start == 1
+                        else f"lines {start}-{line - 1} (a quoted field runs on)"
                     )
-                    yield start, None, f'an unmatched " on this line: its quoted field runs on {runs_on}'
-                    line, offset = start + 1, lines.offsets.get(start + 1)
-                    break
+                    yield start, None, f"not a CSV row: {e}, on {where}"
+                    continue
                 line = lines.next_line
                 if problem := lines.row_read(start, line):
                     yield start, None, problem
@@ -128,8 +140,9 @@ def _read_csv(path: Path):
                     yield start, None, f"expected {len(header)} columns, got {len(values)}{spans}"
                 else:
                     yield start, dict(zip(header, values)), None
-            if offset is None:  # the unclosed quote was on the last line
-                return
+
+
+MAX_FIELD = 2**31 - 1  # csv's default limit is 131,072 characters per field
 
 
 class _Lines:
@@ -160,7 +173,14 @@ class _Lines:
 
     def row_read(self, start: int, end: int) -> str | None:
         """Forget the lines of the row just read (start to end - 1); the first of them not UTF-8, if any."""
-        problem = next((self.bad[n] for n in range(start, end) if n in self.bad), None)
+        problem = next(
+            (
+                self.bad[n] + ("" if n == start else f" on line {n}")
+                for n in range(start, end)
+                if n in self.bad
+            ),
+            None,
+        )
         for n in range(start, end):
             self.offsets.pop(n, None)
             self.bad.pop(n, None)
@@ -177,8 +197,9 @@ def _read_parquet(path: Path):
             yield n, row, None
 
 
-def columns_of(rows: list[dict]) -> list[str]:
-    """Every field of these rows, in order of first appearance: rows need not share their fields."""
+def columns_of(rows: Iterable[Iterable[str]]) -> list[str]:
+    """Every field of these rows (dicts, or headers), in order of first appearance: rows need not
+    share their fields."""
     return list(dict.fromkeys(k for r in rows for k in r))
 
 
@@ -216,7 +237,7 @@ def _arrow_table(rows: list[dict]):
         values = [r.get(name) for r in rows]
         try:
             columns[name] = pa.array(values)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
             columns[name] = pa.array([_as_text(v) for v in values], pa.string())
     return pa.table(columns)
 
@@ -246,7 +267,7 @@ def _merge_csv(parts: list[Path], tmp: Path) -> None:
     for p in parts:
         with open(p, encoding="utf-8", newline="") as f:
             headers.append(next(csv.reader(f), []))
-    columns = list(dict.fromkeys(c for h in headers for c in h))
+    columns = columns_of(headers)
     with open(tmp, "w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=columns)
         if columns:
@@ -276,30 +297,33 @@ def _merge_parquet(parts: list[Path], tmp: Path) -> None:
                 writer.write_table(_conform(table, schema))
 
 
-def _is_null_type(t) -> bool:
-    import pyarrow as pa
-
-    return pa.types.is_null(t) or (pa.types.is_list(t) and pa.types.is_null(t.value_type))
-
-
 def _common_schema(schemas: list):
-    """Each column's type across the chunks: the one type they agree on (a chunk whose values were
-    all null or all empty lists agrees with any), else text."""
+    """Each column's type across the chunks, as Arrow widens types (null to anything, int to
+    float, ...); a column whose chunks cannot be reconciled is text."""
     import pyarrow as pa
 
-    fields = {}
+    fields: dict[str, list] = {}
     for schema in schemas:
         for f in schema:
             fields.setdefault(f.name, []).append(f.type)
     out = []
     for name, types in fields.items():
-        concrete = {t for t in types if not _is_null_type(t)}
-        kind = concrete.pop() if len(concrete) == 1 else pa.string() if concrete else types[0]
+        try:
+            kind = (
+                pa.unify_schemas(
+                    [pa.schema([pa.field(name, t)]) for t in types], promote_options="permissive"
+                )
+                .field(name)
+                .type
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            kind = pa.string()
         out.append(pa.field(name, kind))
     return pa.schema(out)
 
 
 def _conform(table, schema):
+    """The chunk's columns in the file's schema: missing ones null, others cast (or made text)."""
     import pyarrow as pa
 
     columns = []
@@ -308,10 +332,8 @@ def _conform(table, schema):
             columns.append(pa.nulls(table.num_rows, f.type))
             continue
         col = table.column(f.name)
-        if col.type == f.type:
-            columns.append(col)
-        elif _is_null_type(col.type):
-            columns.append(col.cast(f.type))
-        else:  # types differ between chunks: text, as within a chunk
+        try:
+            columns.append(col if col.type == f.type else col.cast(f.type))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             columns.append(pa.array([_as_text(v) for v in col.to_pylist()], pa.string()))
     return pa.table(columns, schema=schema)

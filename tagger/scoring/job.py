@@ -19,7 +19,14 @@ from tqdm.auto import tqdm
 
 from tagger.data.records import json_type
 from tagger.results.isolation import model_failure, predict_isolated
-from tagger.scoring.files import count_rows, detect_format, merge_chunks, read_rows, write_chunk
+from tagger.scoring.files import (
+    READER_VERSION,
+    count_rows,
+    detect_format,
+    merge_chunks,
+    read_rows,
+    write_chunk,
+)
 
 EXT = {"jsonl": ".jsonl", "csv": ".csv", "parquet": ".parquet"}
 
@@ -74,6 +81,7 @@ class ScoreJob:
             "model": self.model_tag,
             "chunk_size": self.chunk_size,
             "format": out_fmt,
+            "reader": READER_VERSION,
         }
         done = self._prepare(out, parts, manifest, overwrite)
         result = ScoreResult(output=out, resumed_rows=done * self.chunk_size)
