@@ -33,7 +33,10 @@ ERROR_SCHEMA = {
 FRIENDLIER = {  # pydantic's wording, where it is obscure for our fields
     "string_pattern_mismatch": "empty or only whitespace",
     "string_too_short": "empty",
+    "extra_forbidden": "unknown field",
+    "missing": "missing",
 }
+TASK_ROUTES = {"/submit/status", "/submit/get", "/submit/retry"}  # they take ?task_id=
 TASK_STATES = ["pending", "in_progress", "completed", "failed", "canceled"]  # what BentoML reports
 UNSUPPORTED_ROUTES = {  # BentoML advertises and serves these; this server does not
     "/submit/cancel": "tasks here cannot be cancelled",
@@ -100,7 +103,8 @@ def normalise_error(payload: object) -> dict:
             pass
     detail = payload.get("detail")
     if isinstance(detail, list) and detail and isinstance(detail[0], dict):  # pydantic's errors
-        first = detail[0]
+        # a misspelt field gives two errors (the unknown one, the missing one): name the misspelling
+        first = next((d for d in detail if d.get("type") == "extra_forbidden"), detail[0])
         loc = [str(p) for p in first.get("loc", [])]
         more = f" (and {len(detail) - 1} more)" if len(detail) > 1 else ""
         if first.get("type") == "json_invalid":
@@ -213,7 +217,10 @@ class ContractMiddleware:
             extra.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
         if status == 405:  # RFC 9110: say which methods the route takes
             extra.append((b"allow", (await self._allowed(path)).encode()))
-        await _send_json(send, status, normalise_error(payload), extra)
+        error = normalise_error(payload)
+        if path in TASK_ROUTES and status == 404 and "field" not in error:  # an unknown task id
+            error["field"] = "task_id"
+        await _send_json(send, status, error, extra)
 
     async def _allowed(self, path: str) -> str:
         await self._read_document()

@@ -117,6 +117,14 @@ def test_error_bodies_are_normalised_and_busy_answers_say_when_to_retry():
         "detail": [{"type": "bool_type", "loc": ["evidence"], "msg": "bad"}],
     }
     assert normalise_error(pyd) == {"error": "field 'evidence': bad", "field": "evidence"}
+    typo = {  # {"txt": ...}: the misspelling is named, not the field it stands for
+        "error": "2 validation errors",
+        "detail": [
+            {"type": "missing", "loc": ["text"], "msg": "Field required"},
+            {"type": "extra_forbidden", "loc": ["txt"], "msg": "Extra inputs are not permitted"},
+        ],
+    }
+    assert normalise_error(typo) == {"error": "field 'txt': unknown field (and 1 more)", "field": "txt"}
 
     status, headers, body = relay(503, b'{"error": "overloaded"}')
     assert status == 503 and headers[b"retry-after"] == b"2"

@@ -94,6 +94,11 @@ def test_import_and_export_refuse_what_they_cannot_do_and_never_empty_a_label_fi
     # an output folder that does not exist yet is made, as `tagger score` does
     res = run_tagger("labels", "export-ls", str(labels), "-o", str(tmp_path / "new" / "tasks.json"))
     assert res.returncode == 0 and (tmp_path / "new" / "tasks.json").exists()
+    # imported back before anyone labelled them: each task named by the article's own id
+    res = run_tagger(
+        "labels", "import-ls", str(tmp_path / "new" / "tasks.json"), "-o", str(tmp_path / "i.jsonl")
+    )
+    assert res.returncode == 1 and "task #1 (id a)" in res.stderr, res.stderr
 
 
 def test_a_label_file_in_another_format_is_named_not_read_line_by_line(tmp_path):

@@ -182,6 +182,9 @@ def test_async_job(server):
     assert st["status"] == "completed", st
     status, res = call(server.port, f"/submit/get?task_id={task['task_id']}", method="GET")
     assert status == 200 and [r["id"] for r in res] == ["d1", "t1", "n1"]
+    for route in ("status", "get"):  # an unknown task id is named as the field at fault
+        status, res = call(server.port, f"/submit/{route}?task_id=nope", method="GET")
+        assert status == 404 and json.loads(res)["field"] == "task_id", res
 
 
 def test_openapi_and_health(server):

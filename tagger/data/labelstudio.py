@@ -87,7 +87,12 @@ def iter_export(path: Path) -> Iterator[tuple[str, dict | None, str | None]]:
             yield f"task #{i}", None, "not an object"
             continue
         record, err = task_to_record(task)
-        yield f"task #{i} (id {task.get('id', '?')})", record, err
+        data = task.get("data") if isinstance(task.get("data"), dict) else {}
+        yield (
+            f"task #{i} (id {task.get('id', data.get('id', '?'))})",
+            record,
+            err,
+        )  # Label Studio's id, or ours
 
 
 def import_export(path: Path, schema: LabelSchema) -> tuple[list[dict], list[Problem]]:
