@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from tagger.cli.io_paths import io_problem
 from tagger.data import labelstudio
 from tagger.data.corpus import load_labelled
 from tagger.data.corpus_check import format_corpus_summary, summarize_corpus
@@ -118,7 +119,7 @@ def cmd_doubts(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    if error := _paths_error(args.export, args.output):
+    if error := io_problem(args.export, args.output):
         print(f"error: {error}", file=sys.stderr)
         return 2
     records, problems = labelstudio.import_export(args.export, LabelSchema.load(args.schema))
@@ -132,7 +133,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    if error := _paths_error(args.input, args.output):
+    if error := io_problem(args.input, args.output):
         print(f"error: {error}", file=sys.stderr)
         return 2
     if FORMATS.get(args.input.suffix.lower(), "jsonl") != "jsonl":  # a CSV or Parquet file
@@ -156,16 +157,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     _report(problems)
     print(f"wrote {len(tasks)} tasks to {args.output} and the labelling config to {config}")
     return 1 if problems else 0
-
-
-def _paths_error(src: Path, out: Path) -> str | None:
-    """Why a command cannot read `src` and write `out` (before any work), or None; makes out's folder."""
-    if not src.is_file():
-        return f"{src}: {'a folder, not a file' if src.is_dir() else 'no such file'}"
-    if out.resolve() == src.resolve():
-        return f"{out}: the output would replace the input; write to another path"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return None
 
 
 def _write_jsonl(path: Path, records: list[dict]) -> None:

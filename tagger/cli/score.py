@@ -66,18 +66,17 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def _score_local(src: Path, out: Path, tag: str, registry, args) -> int:
+    from tagger.cli.io_paths import io_problem
     from tagger.scoring.files import check_input, detect_format
     from tagger.scoring.job import OutputExists, ScoreJob, iter_output
     from tagger.scoring.summary import format_score_summary, plot_score_summary, summarize_scores
 
-    if not src.exists():
-        print(f"error: {src}: no such file", file=sys.stderr)
+    if problem := io_problem(src, out):
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     try:
         check_input(src)
         detect_format(out)
-        if out.resolve() == src.resolve():
-            raise ValueError(f"{out}: the output would replace the input; write to another path")
         if args.chunk_size < 1:
             raise ValueError(f"--chunk-size must be at least 1, not {args.chunk_size}")
         tagger = registry.load(tag, int8=args.int8, backend=args.backend)

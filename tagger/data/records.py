@@ -45,6 +45,9 @@ class Article:
         }
 
 
+BOM = b"\xef\xbb\xbf"  # the UTF-8 byte-order mark Excel and some editors write
+
+
 def json_type(value) -> str:
     """A value's kind as JSON names it, for messages ("got null", not "got NoneType")."""
     if value is None:
@@ -64,7 +67,7 @@ def iter_json_lines(
     with open(path, "rb") as f:
         for n, raw in enumerate(f, 1):
             if n == 1:
-                raw = raw.removeprefix(b"\xef\xbb\xbf")  # the byte-order mark some editors write
+                raw = raw.removeprefix(BOM)
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as e:

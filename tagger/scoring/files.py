@@ -14,9 +14,8 @@ import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from tagger.data.records import iter_json_lines
+from tagger.data.records import BOM, iter_json_lines
 
-BOM = b"\xef\xbb\xbf"  # the UTF-8 byte-order mark Excel and some editors write
 READER_VERSION = 2  # rows are resumed by count: a reader that splits a file differently is another job
 FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
