@@ -14,7 +14,7 @@ from http import HTTPStatus
 from bentoml.exceptions import BentoMLException
 from pydantic import BaseModel, ValidationError
 
-from tagger.results.annotate import ArticleProblem
+from tagger.results.annotate import MAX_BATCH_ITEMS, ArticleProblem
 from tagger.results.isolation import model_failure
 
 RETRY_AFTER_SECONDS = 2
@@ -36,12 +36,13 @@ FRIENDLIER = {  # pydantic's wording, where it is obscure for our fields
     "extra_forbidden": "unknown field",
     "missing": "missing",
 }
+TOO_MUCH_TEXT = "too_much_text"  # a body check's error type that is answered 413, not 400
 TASK_ROUTES = {"/submit/status", "/submit/get", "/submit/retry"}  # they take ?task_id=
 TASK_STATES = ["pending", "in_progress", "completed", "failed", "canceled"]  # what BentoML reports
 UNSUPPORTED_ROUTES = {  # BentoML advertises and serves these; this server does not
     "/submit/cancel": "tasks here cannot be cancelled",
     # the job's method called synchronously: no size limit and no turn-taking with other callers
-    "/submit": "send a job to /submit/submit, or up to 64 articles to /classify_batch",
+    "/submit": f"send a job to /submit/submit, or up to {MAX_BATCH_ITEMS} articles to /classify_batch",
 }
 
 
@@ -151,7 +152,12 @@ def patch_openapi(doc: dict) -> dict:
                     "content": ref,
                 }
             if path == "/classify_batch":
-                responses["413"] = {"description": "Too much text for one call: use /submit", "content": ref}
+                responses["413"] = {
+                    "description": "Too much text for one call: use /submit/submit",
+                    "content": ref,
+                }
+            if path == "/submit/submit":
+                responses["413"] = {"description": "Too much text for one job: split it", "content": ref}
     return doc
 
 
@@ -183,7 +189,8 @@ class ContractMiddleware:
                 model.model_validate_json(body or b"null")
             except ValidationError as e:
                 detail = e.errors(include_context=False, include_input=False)
-                return await _send_json(send, 400, normalise_error({"error": str(e), "detail": detail}))
+                status = 413 if detail[0]["type"] == TOO_MUCH_TEXT else 400
+                return await _send_json(send, status, normalise_error({"error": str(e), "detail": detail}))
             receive = _replay(body, receive)
         start: dict = {}
         chunks: list[bytes] = []

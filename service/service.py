@@ -11,21 +11,26 @@ from http import HTTPStatus
 from typing import Any
 
 import bentoml
-from pydantic import ConfigDict, Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool, field_validator
+from pydantic_core import PydanticCustomError
 
 from service.auth import BearerAuth
 from service.batcher import GreedyBatcher
-from service.contract import ApiError, ContractMiddleware, batch_results
+from service.contract import TOO_MUCH_TEXT, ApiError, ContractMiddleware, batch_results
+from service.logs import log_model_failures, quiet_refusals
 from service.metrics import record
 from service.workbench import app as workbench
 from tagger.engine.registry import Registry, serving_tag
 from tagger.engine.runtime import backend_from_env, configure_threads, int8_from_env
 from tagger.results.annotate import (
     MAX_BATCH_ITEMS,
+    MAX_JOB_CHARS,
+    MAX_JOB_ITEMS,
     MAX_SYNC_CHARS,
     MAX_TEXT_CHARS,
     Annotator,
     article_problem,
+    text_chars,
 )
 from tagger.results.isolation import model_failure
 
@@ -52,20 +57,48 @@ class ArticleIn(bentoml.IODescriptor):
     evidence: StrictBool = Field(default=True, description=EVIDENCE_HELP)
 
 
+ITEM_HELP = (
+    "each an object like /classify's body ({text, title?, id?}). Each item is checked and scored on "
+    "its own: a bad one, or one the model fails on, gets {index, id, field, error} in its place in "
+    "the results."
+)
+
+
 class BatchIn(bentoml.IODescriptor):
     model_config = ConfigDict(extra="forbid")
     articles: list[Any] = Field(
         min_length=1,
         max_length=MAX_BATCH_ITEMS,
         description=(
-            f"1 to {MAX_BATCH_ITEMS} articles, each an object like /classify's body ({{text, title?, id?}}). "
-            "Each item is checked and scored on its own: a bad one, or one the model fails on, gets "
-            "{index, id, field, error} in its place in the "
-            f"results. /classify_batch takes at most {MAX_SYNC_CHARS:,} characters of text in all "
-            "(413 above that: use /submit)."
+            f"1 to {MAX_BATCH_ITEMS} articles, {ITEM_HELP} At most {MAX_SYNC_CHARS:,} characters of "
+            "text in all (413 above that: use /submit/submit)."
         ),
     )
     evidence: StrictBool = Field(default=True, description=EVIDENCE_HELP)
+
+
+class JobIn(bentoml.IODescriptor):
+    model_config = ConfigDict(extra="forbid")
+    articles: list[Any] = Field(
+        min_length=1,
+        max_length=MAX_JOB_ITEMS,
+        description=(
+            f"1 to {MAX_JOB_ITEMS:,} articles, {ITEM_HELP} At most {MAX_JOB_CHARS:,} characters of "
+            "text in all (413 above that: split it into several jobs)."
+        ),
+    )
+    evidence: StrictBool = Field(default=True, description=EVIDENCE_HELP)
+
+    @field_validator("articles")
+    @classmethod
+    def _fits_one_job(cls, articles: list[Any]) -> list[Any]:
+        if (chars := text_chars(articles)) > MAX_JOB_CHARS:
+            raise PydanticCustomError(
+                TOO_MUCH_TEXT,
+                f"{chars:,} characters of text in one job, over the limit of {MAX_JOB_CHARS:,}: "
+                "split it into several jobs",
+            )
+        return articles
 
 
 @bentoml.service(name="article-tagger", workers=1, traffic={"timeout": 300})
@@ -74,6 +107,7 @@ class TaggerService:
 
     def __init__(self) -> None:
         configure_threads()
+        quiet_refusals()
         # int8 compiles at the first request (~15 s), not here: compiling during start-up stalled
         # BentoML's readiness check for minutes.
         tagger = Registry().load(str(self.model.tag), int8=int8_from_env(), backend=backend_from_env())
@@ -89,6 +123,7 @@ class TaggerService:
             raise ApiError(problem.message, field=problem.field)
         [result] = await self.batcher.submit([article], evidence)
         if isinstance(result, Exception):
+            log_model_failures([result])
             # 422, not 500: the batch retried it alone, so it is this article (BentoML hides 5xx messages)
             raise ApiError(model_failure(result), field="text", status=HTTPStatus.UNPROCESSABLE_ENTITY)
         record([article], [result])
@@ -98,10 +133,7 @@ class TaggerService:
     async def classify_batch(self, articles: list[Any], evidence: bool = True) -> list[dict]:
         """Results in input order; an invalid item, or one the model fails on, gets {"index", "id",
         "field", "error"} in its place."""
-        chars = sum(
-            len(a["text"]) for a in articles if isinstance(a, dict) and isinstance(a.get("text"), str)
-        )
-        if chars > MAX_SYNC_CHARS:
+        if (chars := text_chars(articles)) > MAX_SYNC_CHARS:
             raise ApiError(
                 f"{chars:,} characters of text in one call, over the limit of {MAX_SYNC_CHARS:,}: "
                 "send it to /submit/submit (an async job) instead",
@@ -110,9 +142,9 @@ class TaggerService:
             )
         return await self._batch(articles, evidence)
 
-    @bentoml.task(input_spec=BatchIn)
+    @bentoml.task(input_spec=JobIn)
     async def submit(self, articles: list[Any], evidence: bool = True) -> list[dict]:
-        """Async job, checked like /classify_batch: returns a task id at once; poll
+        """Async job, its items checked like /classify_batch's: returns a task id at once; poll
         GET /submit/status?task_id=, fetch GET /submit/get?task_id=."""
         return await self._batch(articles, evidence)
 
@@ -120,6 +152,7 @@ class TaggerService:
         problems = {i: p for i, a in enumerate(articles) if (p := article_problem(a))}
         valid = [a for i, a in enumerate(articles) if i not in problems]
         scored = await self.batcher.submit(valid, evidence) if valid else []
+        log_model_failures(scored)
         results = batch_results(articles, problems, scored)
         ok = [(a, r) for a, r in zip(valid, scored) if not isinstance(r, Exception)]
         record([a for a, _ in ok], [r for _, r in ok])
@@ -127,5 +160,5 @@ class TaggerService:
 
 
 TaggerService.add_asgi_middleware(BearerAuth)
-TaggerService.add_asgi_middleware(ContractMiddleware, validators={"/submit/submit": BatchIn})
+TaggerService.add_asgi_middleware(ContractMiddleware, validators={"/submit/submit": JobIn})
 TaggerService.mount_asgi_app(workbench, path="/")  # the page at / (service/workbench.py)

@@ -11,7 +11,7 @@ import pytest
 from servers import ARTICLES, call
 
 from service.contract import ContractMiddleware, normalise_error
-from tagger.results.annotate import MAX_BATCH_ITEMS, MAX_SYNC_CHARS
+from tagger.results.annotate import MAX_BATCH_ITEMS, MAX_JOB_CHARS, MAX_SYNC_CHARS, MAX_TEXT_CHARS
 
 pytestmark = pytest.mark.slow
 FUZZ_SEED, FUZZ_EXAMPLES = 1, 25
@@ -56,6 +56,15 @@ def test_too_much_text_for_a_sync_call_points_to_submit(server):
     body = {"articles": [{"text": "word " * (per // 5 + 1)} for _ in range(3)], "evidence": False}
     status, raw = call(server.port, "/classify_batch", body)
     assert status == 413 and "/submit" in error_of(status, raw)["error"]
+
+
+def test_too_much_text_for_one_job_is_refused_before_it_is_queued(server):
+    n = MAX_JOB_CHARS // MAX_TEXT_CHARS + 1
+    body = {"articles": [{"text": "w" * MAX_TEXT_CHARS} for _ in range(n)]}
+    status, raw = call(server.port, "/submit/submit", body)
+    error = error_of(status, raw)
+    assert status == 413 and error["field"] == "articles", raw
+    assert f"over the limit of {MAX_JOB_CHARS:,}" in error["error"] and "several jobs" in error["error"]
 
 
 def test_unsupported_route_is_neither_advertised_nor_served(server):
@@ -157,3 +166,38 @@ def test_model_failure_and_server_errors_come_in_the_error_shape():
     assert status == 500 and body == {
         "error": "An unexpected error has occurred, please check the server log."
     }
+
+
+def test_refusals_are_logged_as_one_line_and_server_errors_keep_their_traceback():
+    import logging
+
+    from bentoml.exceptions import BentoMLException
+    from pydantic import BaseModel
+
+    from service.contract import ApiError
+    from service.logs import RefusalsOnOneLine
+
+    class Body(BaseModel):
+        text: str
+
+    def logged(exc: BaseException) -> logging.LogRecord:
+        try:
+            raise exc
+        except BaseException:
+            record = logging.LogRecord(
+                "x", logging.ERROR, "f", 1, "Exception on %s [%s]", ("/classify", "POST"), sys.exc_info()
+            )
+        assert RefusalsOnOneLine().filter(record)
+        return record
+
+    try:
+        Body.model_validate({})
+    except Exception as e:
+        invalid = e
+    one = logged(invalid)
+    assert one.levelno == logging.INFO and one.exc_info is None
+    assert one.getMessage() == "Refused /classify [POST]: field 'text': missing"
+    too_big = logged(ApiError("too much text", field="articles", status=413))
+    assert too_big.getMessage() == "Refused /classify [POST]: 413 too much text" and too_big.exc_info is None
+    server_error = logged(BentoMLException("boom", error_code=500))
+    assert server_error.levelno == logging.ERROR and server_error.exc_info is not None

@@ -7,7 +7,7 @@ import time
 import pytest
 from servers import ARTICLES, call
 
-from tagger.results.annotate import MAX_BATCH_ITEMS, MAX_TEXT_CHARS
+from tagger.results.annotate import MAX_BATCH_ITEMS, MAX_JOB_ITEMS, MAX_TEXT_CHARS
 
 from conftest import run_tagger
 
@@ -90,12 +90,23 @@ def test_batch_keeps_order_and_reports_bad_items_in_place(server):
         ("/classify_batch", {"articles": [{"text": "a"}] * (MAX_BATCH_ITEMS + 1)}, "articles"),
         ("/classify_batch", {"articles": "nope"}, "articles"),
         ("/classify_batch", {}, "articles"),
+        ("/submit/submit", {"articles": [{"text": "a"}] * (MAX_JOB_ITEMS + 1)}, "articles"),
     ],
 )
 def test_bad_input_gets_4xx_naming_the_field(server, path, body, field):
     status, res = call(server.port, path, body)
     assert 400 <= status < 500, (status, res)
     assert json.loads(res)["field"] == field, res
+
+
+def test_refused_requests_are_one_line_in_the_server_log(server):
+    """BentoML logs a client's 400 as an ERROR with a traceback; the operator gets one line."""
+    assert call(server.port, "/classify", {"text": "   "})[0] == 400
+    assert call(server.port, "/classify", {"txt": "typo"})[0] == 400
+    log = open(server.log.name, encoding="utf-8").read()
+    assert "Refused /classify [POST]: field 'text': empty or only whitespace" in log, log[-3000:]
+    assert "Refused /classify [POST]: field 'txt': unknown field (and 1 more)" in log, log[-3000:]
+    assert "Traceback" not in log, log[-3000:]
 
 
 @pytest.mark.parametrize(
@@ -171,7 +182,10 @@ def test_metrics_rise(server):
 
 
 def test_async_job(server):
-    status, task = call(server.port, "/submit/submit", {"articles": ARTICLES})
+    """A job may hold more articles than /classify_batch (which takes MAX_BATCH_ITEMS)."""
+    n = MAX_BATCH_ITEMS + 6
+    articles = [{**ARTICLES[i % 3], "id": f"{ARTICLES[i % 3]['id']}-{i}"} for i in range(n)]
+    status, task = call(server.port, "/submit/submit", {"articles": articles, "evidence": False})
     assert status == 200, task
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -181,7 +195,7 @@ def test_async_job(server):
         time.sleep(0.3)
     assert st["status"] == "completed", st
     status, res = call(server.port, f"/submit/get?task_id={task['task_id']}", method="GET")
-    assert status == 200 and [r["id"] for r in res] == ["d1", "t1", "n1"]
+    assert status == 200 and [r["id"] for r in res] == [a["id"] for a in articles]
     for route in ("status", "get"):  # an unknown task id is named as the field at fault
         status, res = call(server.port, f"/submit/{route}?task_id=nope", method="GET")
         assert status == 404 and json.loads(res)["field"] == "task_id", res

@@ -16,6 +16,10 @@ from tagger.results.language import script_warning
 MAX_TEXT_CHARS = 100_000
 MAX_BATCH_ITEMS = 64
 MAX_SYNC_CHARS = 200_000  # text per synchronous call: more goes to an async job, so no caller holds the model
+# An async job runs in parts between other callers' calls; its bound is memory and the task store:
+# about 6,000 articles of 500 words, some minutes of work on 2 cores.
+MAX_JOB_ITEMS = 10_000
+MAX_JOB_CHARS = 20_000_000
 ARTICLE_FIELDS = {"text": str, "title": str, "id": str}
 SHORT_WORDS = 25
 
@@ -45,6 +49,11 @@ def article_problem(obj: object) -> ArticleProblem | None:
             "text", f"field 'text': {len(obj['text'])} characters, over the limit of {MAX_TEXT_CHARS}"
         )
     return None
+
+
+def text_chars(articles: list) -> int:
+    """Characters of text in a batch's items, counting those with a string `text` only."""
+    return sum(len(a["text"]) for a in articles if isinstance(a, dict) and isinstance(a.get("text"), str))
 
 
 class Annotator:
