@@ -81,9 +81,16 @@ def test_paired_promotion_rule_refuses_only_a_model_surely_worse():
         }
 
     ok, why = should_promote(new, old, 0.02, paired(-0.09, 0.01))  # may be chance
-    assert ok and "framing_macro_f1 -0.050 (95% -0.090 to +0.010)" in why and "not surely worse" in why
+    assert ok and why == (
+        "this model minus the promoted on the same 121 articles: topics_macro_f1 +0.000 (95% -0.020 to "
+        "+0.020); framing_macro_f1 -0.050 (95% -0.090 to +0.010) (framing_macro_f1 behind by more than "
+        "0.02, but not surely worse)"
+    )
     ok, why = should_promote(new, old, 0.02, paired(-0.08, -0.01))  # surely worse
-    assert not ok and "framing_macro_f1 -0.050 (95% -0.080 to -0.010)" in why
+    assert not ok and why == (
+        "worse than the promoted model: this model minus the promoted on the same 121 articles: "
+        "framing_macro_f1 -0.050 (95% -0.080 to -0.010)"
+    )
     # surely worse, but by less than the tolerance: promoted
     small = {**paired(-0.03, -0.005), "framing_macro_f1": {"difference": -0.015, "interval": [-0.03, -0.005]}}
     ok, why = should_promote(new, old, 0.02, small)

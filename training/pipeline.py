@@ -236,7 +236,7 @@ def store_and_promote(
     rule = paired if cfg.registry.promote_rule == "paired" else None
     ok, reason = should_promote(chosen, previous, cfg.registry.promote_tolerance, rule)
     reason = f"on {basis}: {reason}"
-    if line := paired_line(paired):
+    if rule is None and (line := paired_line(paired)):  # the paired rule's verdict already cites them
         reason += f"; {line}"
     if not ok and force:
         ok, reason = True, f"forced (--force); {reason}"

@@ -40,20 +40,23 @@ def should_promote(
     behind only by chance should not be refused. Without it the point figures decide."""
     if current is None:
         return True, "no model is promoted yet"
-    drops, unsure = [], []
+    drops, unsure, kept = [], [], []
     for k in PROMOTION_KEYS:
         if paired and k in paired:
             d, (low, high) = paired[k]["difference"], paired[k]["interval"]
-            if d < -tolerance:
-                (drops if high < 0 else unsure).append(f"{k} {d:+.3f} (95% {low:+.3f} to {high:+.3f})")
+            said = f"{k} {d:+.3f} (95% {low:+.3f} to {high:+.3f})"
+            (kept if d >= -tolerance else drops if high < 0 else unsure).append(said)
         elif new[k] < current[k] - tolerance:
             drops.append(f"{k} {new[k]:.3f} < promoted {current[k]:.3f} - {tolerance}")
+        else:
+            kept.append(f"{k} {new[k]:.3f} vs promoted {current[k]:.3f}")
+    pairs = f"this model minus the promoted on the same {paired['n']} articles: " if paired else ""
     if drops:
-        return False, "worse than the promoted model: " + "; ".join(drops)
-    reason = " and ".join(f"{k} {new[k]:.3f} vs promoted {current[k]:.3f}" for k in PROMOTION_KEYS)
+        return False, f"worse than the promoted model: {pairs}" + "; ".join(drops)
+    said = "; ".join(kept + unsure)
     if unsure:
-        reason += f" ({'; '.join(unsure)}: behind by more than {tolerance}, but not surely worse)"
-    return True, reason
+        said += f" ({', '.join(u.split()[0] for u in unsure)} behind by more than {tolerance}, but not surely worse)"
+    return True, pairs + said
 
 
 class Registry:
