@@ -18,6 +18,13 @@ from tagger.results.annotate import MAX_BATCH_ITEMS, ArticleProblem
 from tagger.results.isolation import model_failure
 
 RETRY_AFTER_SECONDS = 2
+# BentoML hides the message of every 5xx behind this one; our only 5xx of our own is the 503 of
+# service/admission.py, whose words the middleware puts back
+BENTOML_5XX = "An unexpected error has occurred, please check the server log."
+BUSY = (
+    f"busy: other calls hold as many articles as the server takes at once; try again after "
+    f"{RETRY_AFTER_SECONDS} s (Retry-After), or send large work to /submit/submit"
+)
 ERROR_SCHEMA = {
     "type": "object",
     "title": "Error",
@@ -225,7 +232,10 @@ class ContractMiddleware:
         if status == 405:  # RFC 9110: say which methods the route takes
             extra.append((b"allow", (await self._allowed(path)).encode()))
         error = normalise_error(payload)
-        if path in TASK_ROUTES and status == 404 and "field" not in error:  # an unknown task id
+        if status == 503 and error["error"] == BENTOML_5XX:
+            error = error_body(BUSY)
+        # an unknown task id (404), none given or a job not finished yet (400): all about task_id
+        if path in TASK_ROUTES and status in (400, 404) and "field" not in error:
             error["field"] = "task_id"
         await _send_json(send, status, error, extra)
 

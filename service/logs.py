@@ -17,11 +17,11 @@ logger = logging.getLogger("article_tagger.service")
 
 
 def refusal(exc: BaseException | None) -> str | None:
-    """What a client was told, when `exc` is a refusal (a 4xx), else None."""
+    """Why a request was refused, when `exc` is a refusal (a 4xx, or busy: 503), else None."""
     if isinstance(exc, ValidationError):
         detail = exc.errors(include_context=False, include_input=False)
         return normalise_error({"detail": detail})["error"]
-    if isinstance(exc, BentoMLException) and exc.error_code < 500:
+    if isinstance(exc, BentoMLException) and (exc.error_code < 500 or exc.error_code == 503):
         return f"{int(exc.error_code)} {normalise_error({'error': exc.message})['error']}"
     return None
 

@@ -14,6 +14,7 @@ import bentoml
 from pydantic import ConfigDict, Field, StrictBool, field_validator
 from pydantic_core import PydanticCustomError
 
+from service.admission import Admission, max_pending_from_env
 from service.auth import BearerAuth
 from service.batcher import GreedyBatcher
 from service.contract import TOO_MUCH_TEXT, ApiError, ContractMiddleware, batch_results
@@ -24,10 +25,10 @@ from tagger.engine.registry import Registry, serving_tag
 from tagger.engine.runtime import backend_from_env, configure_threads, int8_from_env
 from tagger.results.annotate import (
     MAX_BATCH_ITEMS,
+    MAX_CHARS,
     MAX_JOB_CHARS,
     MAX_JOB_ITEMS,
     MAX_SYNC_CHARS,
-    MAX_TEXT_CHARS,
     Annotator,
     article_problem,
     text_chars,
@@ -48,12 +49,14 @@ class ArticleIn(bentoml.IODescriptor):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(
         min_length=1,
-        max_length=MAX_TEXT_CHARS,
+        max_length=MAX_CHARS["text"],
         pattern=NON_BLANK,
         description="Article body, not blank (English; other scripts get a warning)",
     )
-    title: str | None = Field(default=None, max_length=2_000, description="Headline, scored with the text")
-    id: str | None = Field(default=None, max_length=500, description="Your id, echoed back")
+    title: str | None = Field(
+        default=None, max_length=MAX_CHARS["title"], description="Headline, scored with the text"
+    )
+    id: str | None = Field(default=None, max_length=MAX_CHARS["id"], description="Your id, echoed back")
     evidence: StrictBool = Field(default=True, description=EVIDENCE_HELP)
 
 
@@ -64,30 +67,25 @@ ITEM_HELP = (
 )
 
 
+def articles_field(max_items: int, max_chars: int, above: str) -> Any:
+    return Field(
+        min_length=1,
+        max_length=max_items,
+        description=(
+            f"1 to {max_items:,} articles, {ITEM_HELP} At most {max_chars:,} characters of text and "
+            f"titles in all (413 above that: {above})."
+        ),
+    )
+
+
 class BatchIn(bentoml.IODescriptor):
     model_config = ConfigDict(extra="forbid")
-    articles: list[Any] = Field(
-        min_length=1,
-        max_length=MAX_BATCH_ITEMS,
-        description=(
-            f"1 to {MAX_BATCH_ITEMS} articles, {ITEM_HELP} At most {MAX_SYNC_CHARS:,} characters of "
-            "text in all (413 above that: use /submit/submit)."
-        ),
-    )
+    articles: list[Any] = articles_field(MAX_BATCH_ITEMS, MAX_SYNC_CHARS, "use /submit/submit")
     evidence: StrictBool = Field(default=True, description=EVIDENCE_HELP)
 
 
-class JobIn(bentoml.IODescriptor):
-    model_config = ConfigDict(extra="forbid")
-    articles: list[Any] = Field(
-        min_length=1,
-        max_length=MAX_JOB_ITEMS,
-        description=(
-            f"1 to {MAX_JOB_ITEMS:,} articles, {ITEM_HELP} At most {MAX_JOB_CHARS:,} characters of "
-            "text in all (413 above that: split it into several jobs)."
-        ),
-    )
-    evidence: StrictBool = Field(default=True, description=EVIDENCE_HELP)
+class JobIn(BatchIn):
+    articles: list[Any] = articles_field(MAX_JOB_ITEMS, MAX_JOB_CHARS, "split it into several jobs")
 
     @field_validator("articles")
     @classmethod
@@ -112,6 +110,7 @@ class TaggerService:
         # BentoML's readiness check for minutes.
         tagger = Registry().load(str(self.model.tag), int8=int8_from_env(), backend=backend_from_env())
         self.batcher = GreedyBatcher(Annotator(tagger).annotate, MODEL_CALL_ARTICLES)
+        self.admission = Admission(max_pending_from_env())  # synchronous calls only
 
     @bentoml.api(input_spec=ArticleIn)
     async def classify(
@@ -121,7 +120,8 @@ class TaggerService:
         article = {"text": text, "title": title, "id": id}
         if problem := article_problem(article):
             raise ApiError(problem.message, field=problem.field)
-        [result] = await self.batcher.submit([article], evidence)
+        with self.admission.hold(1):
+            [result] = await self.batcher.submit([article], evidence)
         if isinstance(result, Exception):
             log_model_failures([result])
             # 422, not 500: the batch retried it alone, so it is this article (BentoML hides 5xx messages)
@@ -140,7 +140,8 @@ class TaggerService:
                 field="articles",
                 status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
             )
-        return await self._batch(articles, evidence)
+        with self.admission.hold(len(articles)):
+            return await self._batch(articles, evidence)
 
     @bentoml.task(input_spec=JobIn)
     async def submit(self, articles: list[Any], evidence: bool = True) -> list[dict]:

@@ -14,6 +14,7 @@ Calls, all JSON unless noted:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from functools import cache
 from pathlib import Path
@@ -24,10 +25,12 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from tagger.data.feedback import FeedbackLog, correction_record, feedback_path
+from tagger.data.corpus import load_labelled
+from tagger.data.feedback import FeedbackLog, correction_record, feedback_path, own_id
 from tagger.data.labelstudio import labelling_config, to_task
 from tagger.data.records import framing_errors, json_type, topic_errors
 from tagger.data.schema import LabelSchema
+from tagger.paths import labels_dir
 from tagger.scoring.charts import chart_data
 from tagger.scoring.label_next import label_next
 from tagger.scoring.uploads import parse_upload, request_article, scored_row, write_scored
@@ -55,7 +58,10 @@ def _error(message: str, status: int = 400, field: str | None = None) -> JSONRes
 
 
 def _problem(prefix: str, e: Exception) -> JSONResponse:
-    return _error(prefix + str(e), field=getattr(e, "field", None))
+    """An error answer naming its field: the exception's own, or the one its message names (the
+    label files' checks say "field 'text': empty")."""
+    named = re.match(r"field '([^']+)'", str(e))
+    return _error(prefix + str(e), field=getattr(e, "field", None) or (named and named.group(1)))
 
 
 async def _json(request: Request, *required: str) -> dict:
@@ -171,10 +177,26 @@ async def correct(request: Request) -> Response:
             body.get("model_answer"),
             schema(),
         )
+        given = record["id"]
+        record["id"] = own_id(record, _known_texts())
         FeedbackLog(feedback_path(), schema()).append(record)
     except (ValueError, KeyError, TypeError) as e:
         return _problem("correction not saved: ", e)
-    return JSONResponse({"record": record, "path": str(feedback_path())})
+    answer = {"record": record, "path": str(feedback_path())}
+    if record["id"] != given:
+        answer["note"] = (
+            f"id '{given}' already names another article in the labels: saved as '{record['id']}'"
+        )
+    return JSONResponse(answer)
+
+
+def _known_texts() -> dict[str, str]:
+    """id -> text of the labelled articles a correction could clash with (corpus and corrections)."""
+    log, labels = feedback_path().resolve(), labels_dir().resolve()
+    paths = [labels] if labels.exists() else []
+    if log.exists() and not log.is_relative_to(labels):  # a log inside labels/ is read with it
+        paths.append(log)
+    return {a.id: a.text for a in load_labelled(paths, schema())[0]}
 
 
 async def label_studio(request: Request) -> Response:

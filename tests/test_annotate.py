@@ -17,12 +17,21 @@ from tagger.results.language import script_warning
         ({"text": "ok", "title": 3}, "field 'title': expected a string"),
         ({"text": "ok", "lang": "en"}, "unknown field(s) 'lang'"),
         ({"text": "x" * (MAX_TEXT_CHARS + 1)}, f"over the limit of {MAX_TEXT_CHARS}"),
+        # a batch item is held to /classify's field limits too
+        ({"text": "ok", "title": "t" * 2_001}, "field 'title': 2001 characters, over the limit of 2000"),
+        ({"text": "ok", "id": "i" * 501}, "field 'id': 501 characters, over the limit of 500"),
         (["text"], "expected an object"),
     ],
 )
 def test_article_errors_name_the_field(article, message):
     problem = article_problem(article)
     assert problem is not None and message in problem.message
+
+
+def test_text_of_a_call_counts_titles_and_only_strings():
+    from tagger.results.annotate import text_chars
+
+    assert text_chars([{"text": "abc", "title": "de"}, {"text": 5}, "x", {"title": "f"}]) == 6
 
 
 def test_valid_article_has_no_error():

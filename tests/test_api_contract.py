@@ -10,8 +10,10 @@ import time
 import pytest
 from servers import ARTICLES, call
 
-from service.contract import ContractMiddleware, normalise_error
+from service.contract import BENTOML_5XX, BUSY, ContractMiddleware, normalise_error
 from tagger.results.annotate import MAX_BATCH_ITEMS, MAX_JOB_CHARS, MAX_SYNC_CHARS, MAX_TEXT_CHARS
+
+from conftest import REPO
 
 pytestmark = pytest.mark.slow
 FUZZ_SEED, FUZZ_EXAMPLES = 1, 25
@@ -84,6 +86,51 @@ def test_unsupported_route_is_neither_advertised_nor_served(server):
     assert status == 404 and "/submit/submit" in error_of(status, raw)["error"]
 
 
+def test_a_busy_server_refuses_sync_calls_at_once_and_still_takes_jobs(promoted_tiny):
+    """With TAGGER_MAX_PENDING at one full batch, a batch and single calls sent meanwhile cannot all
+    be held: whichever arrives second is answered 503 with Retry-After at once (a single call while
+    the batch runs, or the batch if a single call got in first). Jobs are not counted."""
+    import urllib.error
+    import urllib.request
+
+    from service.local_server import LocalServer
+
+    def post(port: int, path: str, body) -> tuple[int, str | None, object]:
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}{path}",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=120) as r:
+                return r.status, None, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers.get("Retry-After"), json.loads(e.read())
+
+    heavy = {
+        "articles": [
+            {"id": f"h{i}", "text": "Ministers met in Dhaka. " * 120} for i in range(MAX_BATCH_ITEMS)
+        ]
+    }
+    with LocalServer(cwd=REPO, env={"TAGGER_MAX_PENDING": str(MAX_BATCH_ITEMS)}) as s:
+        with cf.ThreadPoolExecutor(1) as pool:
+            big = pool.submit(post, s.port, "/classify_batch", heavy)
+            singles = []
+            while not big.done():
+                singles.append(post(s.port, "/classify", ARTICLES[0]))
+                if singles[-1][0] == 503 and [a[0] for a in singles].count(503) == 1:
+                    status, _, task = post(s.port, "/submit/submit", {"articles": ARTICLES})
+                    assert status == 200 and "task_id" in task, task  # busy, yet a job is taken
+            answers = [big.result(), *singles]
+        refused = [a for a in answers if a[0] != 200]
+        assert refused and all(a == (503, "2", {"error": BUSY}) for a in refused), answers
+        assert big.result()[0] == 200 or all(a[0] == 200 for a in singles)  # never both refused
+        log = open(s.log.name).read()
+        assert f"503 busy: {MAX_BATCH_ITEMS} pending articles of other calls" in log or (
+            "Refused /classify_batch [POST]: 503 busy: 1 pending articles" in log
+        ), log[-3000:]
+
+
 def test_largest_allowed_batch_and_short_calls_meanwhile_are_all_answered(server):
     """The biggest /classify_batch the document allows, and short /classify calls from other
     clients meanwhile: every one is answered (no 503). That short calls run between the batch's
@@ -138,6 +185,9 @@ def test_error_bodies_are_normalised_and_busy_answers_say_when_to_retry():
     status, headers, body = relay(503, b'{"error": "overloaded"}')
     assert status == 503 and headers[b"retry-after"] == b"2"
     assert body == {"error": "overloaded"}
+    # our own 503 (service/admission.py), whose words BentoML hides like any 5xx's
+    status, headers, body = relay(503, json.dumps({"error": BENTOML_5XX}).encode())
+    assert status == 503 and headers[b"retry-after"] == b"2" and body == {"error": BUSY}
 
 
 def test_each_served_address_keeps_its_own_task_store():

@@ -34,6 +34,12 @@ def test_a_typo_names_the_key(tmp_path):
     [
         ("data.split=[0.5, 0.5, 0.5]", "'data': .*split \\[0.5, 0.5, 0.5\\] must be three fractions"),
         ("windows.overlap=600", "'windows': .*overlap 600 must be < max_length - 2 \\(510\\)"),
+        ("train.learning_rate=0", "'train.learning_rate': Input should be greater than 0"),
+        # a misspelt set would quietly compare on the test split instead
+        (
+            "registry.promote_on=realnews",
+            "registry.promote_on 'realnews' is not one of eval_sets \\(realnews-dev, seeds\\)",
+        ),
     ],
 )
 def test_values_that_cannot_work_are_refused_before_any_work(override, message):

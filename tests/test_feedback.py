@@ -96,3 +96,16 @@ def test_labels_check_accepts_a_feedback_log_beside_the_corpus(tmp_path, schema)
     assert res.returncode == 0, res.stderr[-2000:]
     n = len(load_labelled([corpus], schema)[0])
     assert f"OK: {n} articles valid" in res.stdout  # the correction replaced its article, not added one
+
+
+def test_a_correction_never_takes_the_id_of_another_article():
+    """Two scored files both numbering rows 1..N: the second correction of id '1' is another
+    article, logged under its own id, while a second correction of the same article keeps it."""
+    from tagger.data.feedback import own_id
+
+    known = {"1": "Ministers met in Dhaka.", "b01-004": "A frigate docked."}
+    assert own_id({"id": "1", "text": "Ministers met in Dhaka. "}, known) == "1"  # the same article
+    other = own_id({"id": "1", "text": "Floods hit Sylhet."}, known)
+    assert other.startswith("1-") and other != "1" and other not in known
+    assert own_id({"id": "1", "text": "Floods hit Sylhet."}, known) == other  # stable
+    assert own_id({"id": "new", "text": "x"}, known) == "new"

@@ -36,6 +36,7 @@ def test_planted_errors_are_all_reported_with_file_and_line(tmp_path):
         + line(id="ok-1")  # 8 duplicate id
         + line(id="x8", framing="hawkish")  # 9 unknown framing
         + line(id="x9", outlet_country="Mars", date="Jan 2025")  # 10 bad metadata
+        + line(id="x10", date="2026-02-30")  # 11 no such day
     )
     res = run_tagger("labels", "check", str(bad))
     assert res.returncode != 0
@@ -55,8 +56,9 @@ def test_planted_errors_are_all_reported_with_file_and_line(tmp_path):
         hits = [ln for ln in err.splitlines() if ln.startswith(f"{bad}:{n}:")]
         assert hits and any(msg in h for h in hits), f"line {n}: expected '{msg}' in {hits}\n{err}"
     assert f"{bad}:10:" in err and "field 'date'" in err
+    assert f"{bad}:11: field 'date': expected a real date as YYYY-MM-DD, got '2026-02-30'" in err
     assert f"{bad}:1:" not in err
-    assert "FAILED: 10 problem(s)" in err
+    assert "FAILED: 11 problem(s)" in err
 
 
 def test_problems_across_files_and_duplicate_ids_between_files(tmp_path):
@@ -64,7 +66,7 @@ def test_problems_across_files_and_duplicate_ids_between_files(tmp_path):
     (tmp_path / "b.jsonl").write_bytes(line(id="other") + line(id="same"))
     res = run_tagger("labels", "check", str(tmp_path))
     assert res.returncode == 1
-    assert f"{tmp_path / 'b.jsonl'}:2: duplicate id 'same' (first at {tmp_path / 'a.jsonl'}:1)" in res.stderr
+    assert f"{tmp_path / 'b.jsonl'}:2: duplicate id 'same': also at {tmp_path / 'a.jsonl'}:1" in res.stderr
 
 
 def test_valid_file_passes_and_prints_summary(tmp_path):
@@ -89,7 +91,7 @@ def varied_text(i: int) -> str:
     return " ".join(f"{WORDS[(i * 7 + k) % len(WORDS)]}{i}x{k}" for k in range(40))
 
 
-def test_near_copies_are_listed_by_id(tmp_path):
+def test_near_copies_are_listed_by_id_and_fail_the_check(tmp_path):
     f = tmp_path / "c.jsonl"
     base = "Pakistan and Bangladesh agreed on Tuesday to open a direct shipping line between Karachi and Chittagong, officials said after talks in Dhaka that lasted two days."
     f.write_bytes(
@@ -101,6 +103,8 @@ def test_near_copies_are_listed_by_id(tmp_path):
     rows = [r for r in res.stdout.splitlines() if "copy" in r or "orig" in r]
     assert len(rows) == 1 and "orig" in rows[0] and "copy" in rows[0], res.stdout
     assert "other" not in res.stdout.split("near-duplicate", 1)[1]
+    # and the check fails, at the later copy's line, naming where the first one is
+    assert res.returncode == 1 and f"{f}:2: 'copy' is a near-copy of 'orig' ({f}:1;" in res.stderr, res.stderr
 
 
 def test_a_corpus_whose_outlet_gives_the_framing_away_fails(tmp_path):

@@ -66,6 +66,16 @@ def test_export_then_import_round_trip(tmp_path, schema):
     assert got[0] == {**rows[0], "topics": ["defence"], "framing": "neutral"}
     assert got[1]["topics"] == [] and got[1]["framing"] == "neutral"
     assert run_tagger("labels", "check", str(out)).returncode == 0
+    # a whole project's export can sit under labels/: a task nobody has labelled yet is left out,
+    # not a problem, while a bad label still is one
+    tasks.append({"id": 100, "data": {"id": "n4", "text": "Not labelled yet."}})
+    project = tmp_path / "project.json"
+    project.write_text(json.dumps(tasks))
+    res = run_tagger("labels", "check", str(project))
+    assert res.returncode == 1 and "task #3 (id 99)" in res.stderr and "id 100" not in res.stderr
+    project.write_text(json.dumps(tasks[:2] + tasks[3:]))
+    res = run_tagger("labels", "check", str(project))
+    assert res.returncode == 0 and "2 articles" in res.stdout, res.stdout + res.stderr
 
 
 def test_import_and_export_refuse_what_they_cannot_do_and_never_empty_a_label_file(tmp_path):
@@ -107,3 +117,12 @@ def test_a_label_file_in_another_format_is_named_not_read_line_by_line(tmp_path)
     res = run_tagger("labels", "check", str(src))
     assert res.returncode == 1
     assert res.stderr.count(str(src)) == 1 and "not '.csv'" in res.stderr and "invalid JSON" not in res.stderr
+    # inside a labels folder too: such a file is named, never skipped in silence, and a .JSONL is read
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    src.rename(folder / "articles.csv")
+    (folder / "NOTES.md").write_text("our notes, not labels")
+    (folder / "more.JSONL").write_text('{"id": "m1"}\n')
+    res = run_tagger("labels", "check", str(folder))
+    assert res.returncode == 1 and "articles.csv: label files are JSON Lines" in res.stderr, res.stderr
+    assert "more.JSONL:1:" in res.stderr and "NOTES.md" not in res.stderr

@@ -118,6 +118,12 @@ def test_each_backend_scores_a_file_with_the_same_labels(tmp_path, rows, promote
         "score", str(src), "-o", str(tmp_path / "s"), "--engine", "spark", "--backend", "torch"
     )
     assert spark.returncode == 2 and "--backend is for --engine local" in spark.stderr
+    local = run_tagger("score", str(src), "-o", str(tmp_path / "l.jsonl"), "--master", "local[2]")
+    assert local.returncode == 2 and "--master is for --engine spark" in local.stderr
+    csv_in = tmp_path / "in.csv"
+    csv_in.write_text("id,text\na1,Ministers met.\n")
+    spark = run_tagger("score", str(csv_in), "-o", str(tmp_path / "s"), "--engine", "spark")
+    assert spark.returncode == 2 and "reads Parquet or JSON Lines, not CSV" in spark.stderr
 
 
 def test_unknown_model_is_named(tmp_path, rows, promoted_tiny):
@@ -125,6 +131,11 @@ def test_unknown_model_is_named(tmp_path, rows, promoted_tiny):
     write(src, rows[:2])
     res = run_tagger("score", str(src), "-o", str(tmp_path / "out.jsonl"), "--model", "nosuchversion")
     assert res.returncode == 2 and "no stored model 'article-tagger:nosuchversion'" in res.stderr
+    # the default model is the --config's promoted one (accurate: article-tagger-accurate)
+    config = tmp_path / "empty-store.yaml"
+    config.write_text("extends: tiny\nregistry:\n  name: t-nothing-stored\n")
+    res = run_tagger("score", str(src), "-o", str(tmp_path / "out.jsonl"), "--config", str(config))
+    assert res.returncode == 2 and "no promoted t-nothing-stored model" in res.stderr, res.stderr
 
 
 def test_a_json_array_is_named_as_such_before_any_work(tmp_path, rows, promoted_tiny):
@@ -316,7 +327,13 @@ def test_an_article_the_model_fails_on_costs_only_its_row(tmp_path, rows):
     assert [r["id"] for r in read(out)] == [r["id"] for i, r in enumerate(rows[:5]) if i != 2]
 
 
-def test_spark_partitions_isolate_an_article_the_model_fails_on(rows, monkeypatch):
+def test_spark_submit_names_the_model_by_its_tag(tmp_path):
+    from tagger.scoring.spark import tag_of
+
+    assert tag_of(tmp_path / "models" / "article-tagger" / "abc123") == "article-tagger:abc123"
+
+
+def test_spark_partitions_isolate_an_article_the_model_fails_on(rows, monkeypatch, schema):
     """The function each Spark worker runs on a partition (no Spark session needed): a bad row and
     an article the model fails on get their error column; the others are scored."""
     import pandas as pd
@@ -329,7 +346,9 @@ def test_spark_partitions_isolate_an_article_the_model_fails_on(rows, monkeypatc
                 raise RuntimeError("out of memory")
             return [FAKE_RESULT for _ in articles]
 
-    monkeypatch.setattr(spark, "_TAGGER", FailsOnOne())
+    failing = FailsOnOne()
+    failing.schema = schema
+    monkeypatch.setattr(spark, "_TAGGER", failing)
     pdf = pd.DataFrame([{k: r[k] for k in ("id", "title", "text")} for r in rows[:5]])
     pdf.loc[0, "text"] = " "
     [out] = list(spark.make_scorer("unused", "m:1")(iter([pdf])))
@@ -341,6 +360,7 @@ def test_spark_partitions_isolate_an_article_the_model_fails_on(rows, monkeypatc
         and pd.isna(out["framing"][2])
         and list(out["model"][3:]) == ["m:1"] * 2
     )
+    assert out["topics"][0] is None and out["topics"][2] is None  # null, not NaN: Arrow needs a list or null
 
 
 def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path, rows, promoted_tiny):
@@ -433,6 +453,7 @@ def test_spark_local_mode_matches_tagger_score(tmp_path, rows, promoted_tiny):
     a = {r["id"]: r for r in read(local)}
     b = {r["id"]: r for r in pq.read_table(spark_out).to_pylist()}
     assert a.keys() == b.keys() and len(a) == len(many)
+    assert {r["model"] for r in b.values()} == {promoted_tiny}
     for k, r in a.items():
         assert list(r["topics"]) == list(b[k]["topics"]) and r["framing"] == b[k]["framing"]
         for col in r:
@@ -445,3 +466,22 @@ def test_spark_local_mode_matches_tagger_score(tmp_path, rows, promoted_tiny):
         "score", str(bad), "-o", str(tmp_path / "x"), "--model", promoted_tiny, "--engine", "spark"
     )
     assert res.returncode == 2 and f"error: {bad}: no 'text' column (columns: body, id)" in res.stderr
+    # rows without usable text, and a broken line, get an error and the job goes on (a real session)
+    mixed, mixed_out = tmp_path / "mixed.jsonl", tmp_path / "mixed_out"
+    good = [{k: r[k] for k in ("id", "text")} for r in rows[:3]]
+    lines = [json.dumps(r) for r in good]
+    lines += ['{"id": "blank", "text": "  "}', '{"id": "none", "text": null}', '{"id": "absent"}', "{broken"]
+    mixed.write_text("\n".join(lines) + "\n")
+    res = run_tagger("score", str(mixed), "-o", str(mixed_out), "--model", promoted_tiny, "--engine", "spark")
+    assert res.returncode == 0, res.stderr[-3000:]
+    got = {r["id"]: r for r in pq.read_table(mixed_out).to_pylist()}
+    assert all(got[r["id"]]["error"] is None and got[r["id"]]["framing"] for r in good)
+    assert got["blank"]["error"] == "empty 'text'" and got["blank"]["topics"] is None
+    assert got["none"]["error"] == got["absent"]["error"] == "missing 'text'"
+    assert got[None]["error"] == "not valid JSON: {broken"
+    # an existing output is kept unless --overwrite says otherwise
+    spark = ("--model", promoted_tiny, "--engine", "spark", "--master", "local[1]")
+    before = sorted(p.name for p in spark_out.iterdir())
+    res = run_tagger("score", str(bad), "-o", str(spark_out), *spark)
+    assert res.returncode == 2 and f"{spark_out} already exists: pass --overwrite" in res.stderr, res.stderr
+    assert sorted(p.name for p in spark_out.iterdir()) == before

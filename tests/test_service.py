@@ -140,6 +140,12 @@ def test_refused_requests_are_one_line_in_the_server_log(server):
             "unknown label 'pro'",
         ),
         ("/workbench/api/parse", {}, "filename", "missing query parameter 'filename'"),
+        (  # the label files' own check, its field named
+            "/workbench/api/corrections",
+            {"article": {"text": " "}, "topics": [], "framing": "neutral"},
+            "text",
+            "correction not saved: field 'text': empty",
+        ),
     ],
 )
 def test_workbench_api_names_the_bad_field(server, path, body, field, message):
@@ -196,9 +202,11 @@ def test_async_job(server):
     assert st["status"] == "completed", st
     status, res = call(server.port, f"/submit/get?task_id={task['task_id']}", method="GET")
     assert status == 200 and [r["id"] for r in res] == [a["id"] for a in articles]
-    for route in ("status", "get"):  # an unknown task id is named as the field at fault
+    for route in ("status", "get"):  # an unknown or missing task id is named as the field at fault
         status, res = call(server.port, f"/submit/{route}?task_id=nope", method="GET")
         assert status == 404 and json.loads(res)["field"] == "task_id", res
+        status, res = call(server.port, f"/submit/{route}", method="GET")
+        assert status == 400 and json.loads(res)["field"] == "task_id", res
 
 
 def test_openapi_and_health(server):

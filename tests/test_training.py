@@ -1,6 +1,7 @@
 """Training reruns end to end on a tiny random BERT: train, evaluate, store, promote, load."""
 
 import json
+import os
 import re
 import socket
 import subprocess
@@ -42,6 +43,11 @@ def test_train_evaluate_store_promote_and_load(small_corpus, tmp_path):
     assert cpu_class() in metrics["run"]["machine"] and metrics["run"]["train_precision"] in ("bf16", "fp32")
     assert f"- machine: `{metrics['run']['machine']}`" in (run_dir / "report.md").read_text()
     assert set(metrics["sets"]["test split"]["fine-tuned"]["per_label"]) >= {"defence", "pro-alignment"}
+    # the verdict and the overrides are in the run's own record, not only on the console
+    assert metrics["promotion"] == {"promoted": True, "reason": "on test split: no model is promoted yet"}
+    report = (run_dir / "report.md").read_text()
+    assert "## Promotion\n\npromoted: on test split: no model is promoted yet" in report
+    assert metrics["run"]["config"] == f"tiny --set data.paths=[{small_corpus}] --set registry.name=t-main"
 
     model_dir = reg.path(stored.tag)
     for name in ("model.safetensors", "tagger.json", "tokenizer.json", "config.yaml", "metrics.json"):
@@ -58,6 +64,8 @@ def test_train_evaluate_store_promote_and_load(small_corpus, tmp_path):
     ev = run_tagger("evaluate", "--model", stored.tag, str(small_corpus), "-o", str(tmp_path / "ev"))
     assert ev.returncode == 0, ev.stderr[-2000:]
     assert (tmp_path / "ev" / "report.md").exists() and "framing_macro_f1" in ev.stdout
+    ev = run_tagger("evaluate", str(small_corpus), "-o", str(small_corpus))  # a file: said before any work
+    assert ev.returncode == 2 and "a file, not a report folder" in ev.stderr and "Traceback" not in ev.stderr
 
 
 def test_promotion_rule():
@@ -121,24 +129,28 @@ def test_worse_model_is_stored_not_promoted_and_force_promotes(small_corpus, tmp
         res.returncode == 0 and "promoted (on test split:" in res.stdout and "not surely worse" in res.stdout
     )
     assert reg.promoted() == reg.list()[-1].tag != first and len(reg.list()) == 3
-    assert run_tagger("models", "--name", "t-promo", "--promote", first.split(":")[1]).returncode == 0
+    assert run_tagger("models", "--promote", first).returncode == 0  # a full tag names its models
     res = train_tiny(small_corpus, "t-promo", *runs, *worse, "--force")
     assert "promoted (forced (--force)" in res.stdout
     assert reg.promoted() == reg.list()[-1].tag != first
     listing = run_tagger("models").stdout  # default registry: none of these
     assert "t-promo" not in listing
     # roll back by hand to the first model; a tag that is not stored is refused, naming it
-    res = run_tagger("models", "--name", "t-promo", "--promote", first.split(":")[1])
+    config = tmp_path / "t-promo.yaml"  # a config names its models' store: listed, and a bare version
+    config.write_text("extends: tiny\nregistry:\n  name: t-promo\n")
+    res = run_tagger("models", "--config", str(config), "--promote", first.split(":")[1])
     assert res.returncode == 0 and reg.promoted() == first
     assert [m.tag for m in reg.list() if m.promoted] == [first]
     listed = [r for r in res.stdout.splitlines() if "t-promo:" in r and "promoted t-promo" not in r]
     assert len(listed) == 4 and [r.split()[1] for r in listed if r.startswith("*")] == [first]
-    res = run_tagger("models", "--name", "t-promo", "--promote", "t-promo:nosuchversion")
+    res = run_tagger("models", "--promote", "t-promo:nosuchversion")
     assert res.returncode == 2 and "no stored model 't-promo:nosuchversion'" in res.stderr
     for bad in ("a b", "t-promo:", ""):  # not tags at all: said, not a BentoML traceback
-        res = run_tagger("models", "--name", "t-promo", "--promote", bad)
+        res = run_tagger("models", "--config", str(config), "--promote", bad)
         assert res.returncode == 2 and "is not a model tag (name:version)" in res.stderr, res.stderr
     assert reg.promoted() == first
+    with pytest.raises(LookupError, match="is not one of the 'article-tagger' models"):
+        Registry().promote(first)  # another store's model never becomes this one's promoted
 
 
 def test_same_seed_config_and_data_give_the_same_model(small_corpus, tmp_path):
@@ -279,6 +291,9 @@ def test_tagger_serve_trains_the_configs_model_when_none_is_promoted_then_serves
         res = run_tagger("serve", "--config", "tiny", "--port", str(port))
     assert res.returncode == 2 and f"cannot serve on 127.0.0.1:{port}" in res.stderr, res.stderr
     assert "Traceback" not in res.stderr and "training one" not in res.stdout
+    env = {**os.environ, "TAGGER_BACKEND": "gpu"}  # a setting the server would refuse: said first
+    res = run_tagger("serve", "--config", "tiny", "--port", str(port), env=env)
+    assert res.returncode == 2 and "TAGGER_BACKEND='gpu': expected auto" in res.stderr, res.stderr
     bad = tmp_path / "bad.jsonl"  # a label file that cannot be trained on: its problems, no server
     bad.write_text('{"id": "x"}\n')
     cfg = tmp_path / "serve.yaml"
@@ -302,3 +317,14 @@ def test_serving_beyond_localhost_without_a_token_warns():
     assert auth_warning("0.0.0.0", "s3cret") is None
     assert auth_warning("127.0.0.1", None) is None and auth_warning("::1", None) is None
     assert auth_warning("localhost", None) is None
+
+
+def test_ctrl_c_ends_any_command_without_a_traceback(monkeypatch, capsys):
+    from tagger.cli import main, train
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "cmd_models", interrupted)
+    assert main.main(["models"]) == 130
+    assert capsys.readouterr().err.strip() == "interrupted: tagger models stopped"

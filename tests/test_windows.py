@@ -50,8 +50,9 @@ def test_windows_cover_every_token_with_overlap():
     first = [w for w, a in zip(win.input_ids, win.article_index) if a == 0]
     assert all(len(w) <= 128 for w in first)
     assert first[0][-33:-1] == first[1][1:33]  # overlap: the next window starts with the previous tail
-    last_offsets = [o for o, a in zip(win.offsets, win.article_index) if a == 0][-1]
-    assert max(e for _, e in last_offsets) == len(text.rstrip())  # the very end is inside a window
+    tokens = tok(text, add_special_tokens=False)["input_ids"]
+    assert first[-1][-2] == tokens[-1]  # the very end is inside a window (before its [SEP])
+    assert first[-1][1:-1] == tokens[-(len(first[-1]) - 2) :]
 
 
 def test_a_cue_only_at_the_end_of_a_3000_word_article_changes_the_output(schema):

@@ -59,8 +59,8 @@ class TrainConfig(Section):
     freeze_embeddings: bool = True
     freeze_layers: int = Field(2, ge=0)
     batch_size: int = Field(8, ge=1)
-    learning_rate: float = 8e-5
-    head_learning_rate: float = 1e-3
+    learning_rate: float = Field(8e-5, gt=0)
+    head_learning_rate: float = Field(1e-3, gt=0)
     weight_decay: float = 0.01
     warmup_ratio: float = Field(0.1, ge=0, le=1)
     dropout: float = 0.1
@@ -102,6 +102,16 @@ class RunConfig(Section):
     calibration: CalibrationConfig = CalibrationConfig()
     baselines: bool = True
     registry: RegistryConfig = RegistryConfig()
+
+    @model_validator(mode="after")
+    def _promote_on_a_named_set(self) -> RunConfig:
+        basis = self.registry.promote_on
+        if basis is not None and basis not in self.eval_sets:
+            named = ", ".join(self.eval_sets) or "none"
+            raise ValueError(
+                f"registry.promote_on '{basis}' is not one of eval_sets ({named}); null compares on the test split"
+            )
+        return self
 
 
 def bundled(name: str) -> Path | None:
@@ -145,6 +155,8 @@ def load_config(name_or_path: str | Path = "default", overrides: list[str] | Non
 
 def _describe(err: dict) -> str:
     key = ".".join(map(str, err["loc"]))
+    if not key:  # a check across sections (RunConfig's own validators)
+        return err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         return f"unknown key '{key}'"
     return f"'{key}': {err['msg']}"

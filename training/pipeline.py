@@ -3,6 +3,7 @@ baselines, on the test split and every named evaluation set) -> report -> store 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -215,6 +216,16 @@ def paired_with(model_dir: Path, set_name: str, ours: dict, schema: LabelSchema)
     return paired_differences(ours.get("decisions", {}), theirs, len(schema.topics), len(schema.framings))
 
 
+def record_promotion(run_dir: Path, promoted: bool, reason: str) -> None:
+    """The verdict, in the run's own report and metrics (the stored model's copies predate it)."""
+    with open(run_dir / "report.md", "a", encoding="utf-8") as f:
+        f.write(f"\n## Promotion\n\n{'promoted' if promoted else 'stored, NOT promoted'}: {reason}\n")
+    path = run_dir / "metrics.json"
+    metrics = json.loads(path.read_text())
+    metrics["promotion"] = {"promoted": promoted, "reason": reason}
+    path.write_text(json.dumps(metrics, indent=2))
+
+
 def store_and_promote(
     tagger: Tagger, cfg: RunConfig, run: dict, results: dict, run_dir: Path, force: bool
 ) -> tuple[str, bool, str]:
@@ -281,6 +292,7 @@ def run_training(
     run["model"] = Registry(cfg.registry.name).new_tag()
     write_report(run_dir, "Training run", results, schema, run)
     tag, promoted, reason = store_and_promote(tagger, cfg, run, results, run_dir, force)
+    record_promotion(run_dir, promoted, reason)
     for name, per_model in results.items():
         print(f"\n{name}:\n" + comparison_table(per_model) + "\n" + intervals_line(per_model))
     return RunResult(tag=tag, promoted=promoted, reason=reason, run_dir=run_dir, metrics=results[TEST][OURS])

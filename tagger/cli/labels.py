@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 from tagger.cli.io_paths import io_problem
+from tagger.cli.options import add_config_flag
 from tagger.data import labelstudio
 from tagger.data.corpus import load_labelled
-from tagger.data.corpus_check import format_corpus_summary, summarize_corpus
+from tagger.data.corpus_check import duplicate_problems, format_corpus_summary, summarize_corpus
 from tagger.data.records import Problem, iter_json_lines
 from tagger.data.schema import LabelSchema
 from tagger.data.shortcuts import shortcut_problems
@@ -39,7 +40,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     doubts.add_argument("-o", "--output", type=Path, required=True, help="JSON Lines, one doubt per line")
     doubts.add_argument("--share", type=float, default=0.06, help="doubted per topic and side (default 0.06)")
     doubts.add_argument("--tfidf-only", action="store_true", help="skip the frozen-encoder detector")
-    doubts.add_argument("--config", default="default", help="training config naming the encoder")
+    add_config_flag(doubts, "the encoder to embed with")
     doubts.set_defaults(func=cmd_doubts)
 
     imp = labels.add_parser("import-ls", help="convert a Label Studio JSON export to our JSON Lines")
@@ -51,9 +52,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     exp.add_argument("input", type=Path, help="JSON Lines with at least id and text")
     exp.add_argument("-o", "--output", type=Path, required=True, help="tasks JSON file")
     exp.add_argument(
-        "--config",
+        "--xml",
         type=Path,
-        help="where to write the labelling config (default: next to the tasks, <name>.config.xml)",
+        help="where to write Label Studio's labelling config (default: next to the tasks, <name>.config.xml)",
     )
     exp.set_defaults(func=cmd_export)
     for p in (check, doubts, imp, exp):
@@ -72,6 +73,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if articles:
         summary = summarize_corpus(articles, schema)
         print(format_corpus_summary(summary, schema))
+        problems += duplicate_problems(summary.duplicates, articles)
         problems += [
             Problem(", ".join(args.paths), 0, msg)
             for msg in shortcut_problems(summary.shortcuts, len(articles))
@@ -80,7 +82,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         _report(problems)
         print(f"\nFAILED: {len(problems)} problem(s) in label files", file=sys.stderr)
         return 1
-    print(f"\nOK: {len(articles)} articles valid")
+    print(f"\nOK: {len(articles)} article{'' if len(articles) == 1 else 's'} valid")
     return 0
 
 
@@ -152,7 +154,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         else:
             tasks.append(labelstudio.to_task(obj))
     args.output.write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
-    config = args.config or args.output.with_suffix(".config.xml")
+    config = args.xml or args.output.with_suffix(".config.xml")
     config.write_text(labelstudio.labelling_config(LabelSchema.load(args.schema)), encoding="utf-8")
     _report(problems)
     print(f"wrote {len(tasks)} tasks to {args.output} and the labelling config to {config}")

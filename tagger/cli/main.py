@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from tagger.cli import labels, score, serve, train
@@ -23,3 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as e:  # a file named on the command line, or the project's own
         print(f"error: {e.filename}: {e.strerror}" if e.filename else f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: no traceback (`tagger score` also says how to resume)
+        print(f"\ninterrupted: tagger {args.command} stopped", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `tagger models | head -1`: the reader left, nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0

@@ -1,4 +1,4 @@
-"""`tagger score INPUT -o OUTPUT [--model TAG] [--engine local|spark]`."""
+"""`tagger score INPUT -o OUTPUT [--model TAG] [--config NAME] [--engine local|spark]`."""
 
 from __future__ import annotations
 
@@ -6,18 +6,23 @@ import argparse
 import sys
 from pathlib import Path
 
+from tagger.cli.options import add_config_flag
+
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("score", help="score a JSON Lines, CSV or Parquet file (resumable)")
     p.add_argument("input", help="file with an 'id' and a 'text' field/column (Spark: any path Spark reads)")
     p.add_argument("-o", "--output", required=True)
-    p.add_argument("--model", default=None, help="model tag (default: the promoted model)")
+    p.add_argument("--model", default=None, help="model tag (default: the --config's promoted model)")
+    add_config_flag(p, "its promoted model scores unless --model names one")
     p.add_argument("--engine", choices=["local", "spark"], default="local")
-    p.add_argument("--chunk-size", type=int, default=256, help="rows per atomically committed chunk")
+    p.add_argument(
+        "--chunk-size", type=int, default=256, help="rows per atomically committed chunk (local engine)"
+    )
     p.add_argument(
         "--overwrite", action="store_true", help="replace a complete output / discard a partial one"
     )
-    p.add_argument("--master", default="local[*]", help="Spark master (with --engine spark)")
+    p.add_argument("--master", default=None, help="Spark master (with --engine spark; default local[*])")
     p.add_argument(
         "--int8",
         action="store_true",
@@ -35,16 +40,20 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def cmd_score(args: argparse.Namespace) -> int:
     from tagger.engine.registry import Registry  # heavy (bentoml, torch): only for this command
+    from training.config import load_config
 
-    registry = Registry()
     try:
+        registry = Registry(load_config(args.config).registry.name)
         tag = args.model or registry.promoted()
         if tag is None:
-            raise LookupError("no promoted article-tagger model; train one with `tagger train`")
+            raise LookupError(f"no promoted {registry.name} model; train one with `tagger train`")
         tag = registry.full_tag(tag)
         model_dir = registry.path(tag)
-    except LookupError as e:
+    except (LookupError, ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.engine != "spark" and args.master is not None:
+        print("error: --master is for --engine spark", file=sys.stderr)
         return 2
     if args.engine == "spark":
         for flag, used in (("--int8", args.int8), ("--backend", args.backend != "auto")):
@@ -56,7 +65,14 @@ def cmd_score(args: argparse.Namespace) -> int:
         from tagger.scoring.spark import score_with_spark
 
         try:
-            n = score_with_spark(args.input, args.output, model_dir, tag, master=args.master)
+            n = score_with_spark(
+                args.input,
+                args.output,
+                model_dir,
+                tag,
+                master=args.master or "local[*]",
+                overwrite=args.overwrite,
+            )
         except (ValueError, AnalysisException) as e:  # a missing input or column, said by Spark
             print(f"error: {str(e).splitlines()[0]}", file=sys.stderr)
             return 2

@@ -8,15 +8,19 @@ import os
 import sys
 from pathlib import Path
 
+from tagger.cli.options import add_config_flag
+
 SERVICE = "service.service:TaggerService"
 RESULT_STORE_ENV = "BENTOML_RESULT_STORE"  # where BentoML keeps async task results
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     serve = sub.add_parser("serve", help="serve the promoted model over REST (training one first if needed)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=port_number, default=3000)
-    serve.add_argument("--config", default="default", help="training config used when no model is promoted")
+    serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1 (this machine only)")
+    serve.add_argument("--port", type=port_number, default=3000, help="default: 3000")
+    add_config_flag(
+        serve, "its promoted model is served (accurate: article-tagger-accurate), trained first if none is"
+    )
     serve.add_argument(
         "--runs-dir", default=None, help="where that training run's report goes (default: runs/)"
     )
@@ -25,10 +29,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from tagger.engine.registry import TAG_ENV, Registry  # heavy (bentoml, torch): only for this command
+    from tagger.engine.runtime import backend_from_env, int8_from_env
     from training.config import load_config
 
     try:
         cfg = load_config(args.config)
+        backend_from_env(), int8_from_env()  # a bad setting is said now, not by the server after training
         check_free(args.host, args.port)  # before a training run that would end in a port clash
     except (ValueError, OSError) as e:  # OSError: a config file not found, a port in use
         print(f"error: {e}", file=sys.stderr)

@@ -7,15 +7,14 @@ import sys
 import time
 from pathlib import Path
 
+from tagger.cli.options import add_config_flag
 from tagger.data.corpus import LabelFileError
 from tagger.paths import runs_dir
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     train = sub.add_parser("train", help="train, evaluate, store and (maybe) promote a model")
-    train.add_argument(
-        "--config", default="default", help="a YAML file, or the name of one in training/configs/"
-    )
+    add_config_flag(train, "a YAML file, or the name of one in training/configs/")
     train.add_argument(
         "--set",
         dest="overrides",
@@ -34,9 +33,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     ev.add_argument(
         "-o", "--output", type=Path, default=None, help="report folder (default: runs/eval-<time>)"
     )
-    ev.add_argument(
-        "--config", default="default", help="run config whose eval_sets are scored too (default: default)"
-    )
+    add_config_flag(ev, "its promoted model, and its eval_sets scored too")
     ev.add_argument("--no-eval-sets", action="store_true", help="score only the given files")
     ev.set_defaults(func=cmd_evaluate)
 
@@ -46,7 +43,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         metavar="TAG",
         help="make this stored model the promoted one (roll back or forward); the service loads it on start",
     )
-    models.add_argument("--name", default="article-tagger", help="registry name (config key registry.name)")
+    add_config_flag(models, "its stored models are listed")
     models.set_defaults(func=cmd_models)
 
 
@@ -56,7 +53,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     try:
         cfg = load_config(args.config, args.overrides)
-        result = run_training(cfg, str(args.config), args.runs_dir or runs_dir(), force=args.force)
+        name = str(args.config) + "".join(f" --set {o}" for o in args.overrides)  # what the report names
+        result = run_training(cfg, name, args.runs_dir or runs_dir(), force=args.force)
     except (LabelFileError, ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -75,6 +73,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from training.pipeline import evaluate_tagger, load_eval_sets
     from training.report import comparison_table, intervals_line, training_metrics, write_report
 
+    if args.output is not None and args.output.exists() and not args.output.is_dir():
+        print(f"error: -o {args.output}: a file, not a report folder", file=sys.stderr)
+        return 2
     try:
         cfg = load_config(args.config)
         registry = Registry(cfg.registry.name)  # accurate: article-tagger-accurate
@@ -104,9 +105,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_models(args: argparse.Namespace) -> int:
     from tagger.engine.registry import Registry
+    from training.config import load_config
 
-    registry = Registry(args.name)
+    try:
+        registry = Registry(load_config(args.config).registry.name)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if args.promote is not None:
+        if ":" in args.promote:  # a full tag names its own models (accurate: article-tagger-accurate)
+            registry = Registry(args.promote.split(":")[0])
         try:
             tag = registry.full_tag(args.promote)
         except LookupError as e:
@@ -126,5 +134,6 @@ def cmd_models(args: argparse.Namespace) -> int:
             f"{'*' if m.promoted else ' ':2}{m.tag:40} {m.created:17} {md.get('topics_macro_f1', 0):9.3f} "
             f"{md.get('framing_macro_f1', 0):10.3f}  {str(md.get('data_hash', ''))[:12]}"
         )
-    print("* = promoted (the model the service loads)")
+    print("* = promoted (the model the service loads); F1 on each model's own test split, so models")
+    print("trained on other data compare on `tagger evaluate` or their reports' real-news figures")
     return 0

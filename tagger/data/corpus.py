@@ -6,11 +6,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from tagger.data.feedback import is_feedback_log, torn_last_line
-from tagger.data.labelstudio import iter_export  # Label Studio exports: a list of tasks
+from tagger.data.labelstudio import UNANNOTATED, iter_export  # Label Studio exports: a list of tasks
 from tagger.data.records import Article, Problem, iter_json_lines, to_article, validate_record
 from tagger.data.schema import LabelSchema
 
 LABEL_SUFFIXES = (".jsonl", ".json")  # ours, and Label Studio exports
+# data a user may well drop into a labels folder meaning it as labels: named, never skipped in silence
+# (.md, .yaml and .tsv files there are our documents, schema and audit tables)
+OTHER_DATA_SUFFIXES = (".csv", ".parquet", ".xlsx", ".ndjson", ".txt")
 
 
 def label_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -18,7 +21,7 @@ def label_files(paths: Iterable[str | Path]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.suffix in LABEL_SUFFIXES)
+            out += sorted(f for f in p.rglob("*") if f.suffix.lower() in LABEL_SUFFIXES + OTHER_DATA_SUFFIXES)
         else:
             out.append(p)
     return out
@@ -28,7 +31,8 @@ def _records(path: Path) -> Iterator[tuple[int, str, dict | None, str | None]]:
     """(line, prefix, object, problem) per record: JSON Lines, or a Label Studio export (*.json)."""
     if path.suffix.lower() == ".json":
         for where, obj, err in iter_export(path):
-            yield 0, f"{where}: ", obj, err
+            if err != UNANNOTATED:
+                yield 0, f"{where}: ", obj, err
         return
     for n, obj, err in iter_json_lines(path):
         yield n, "", obj, err
@@ -66,7 +70,9 @@ def load_labelled(paths: Iterable[str | Path], schema: LabelSchema) -> tuple[lis
             errs = [err] if err else validate_record(obj, schema)
             if not feedback and obj is not None and isinstance(obj.get("id"), str):
                 if obj["id"] in seen:
-                    errs.append(f"duplicate id '{obj['id']}' (first at {seen[obj['id']]})")
+                    errs.append(
+                        f"duplicate id '{obj['id']}': also at {seen[obj['id']]} (ids are unique across label files)"
+                    )
                 else:
                     seen[obj["id"]] = source
             problems += [Problem(str(path), n, prefix + e) for e in errs]

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from tagger.data.dedup import DEFAULT_THRESHOLD, near_duplicates
-from tagger.data.records import Article
+from tagger.data.records import Article, Problem
 from tagger.data.schema import LabelSchema
 from tagger.data.shortcuts import MIN_ARTICLES, SHORTCUT_BOUND, shortcut_scores
 
@@ -53,6 +53,24 @@ def summarize_corpus(
         duplicates=near_duplicates({a.id: a.text for a in articles}, dup_threshold),
         shortcuts=shortcut_scores(articles, schema) if len(articles) >= MIN_ARTICLES else {},
     )
+
+
+def duplicate_problems(duplicates: list[tuple[str, str, float]], articles: list[Article]) -> list[Problem]:
+    """A problem at the later article of each near-copy pair: the two would straddle the
+    train/test split (ids are split by hash) and leak the test into training."""
+    source = {a.id: a.source for a in articles}  # "path:line"
+    problems = []
+    for first, later, jaccard in duplicates:
+        path, _, line = source[later].rpartition(":")
+        problems.append(
+            Problem(
+                path,
+                int(line) if line.isdigit() else 0,
+                f"'{later}' is a near-copy of '{first}' ({source[first]}; 5-word shingle Jaccard "
+                f"{jaccard:.2f} >= {DEFAULT_THRESHOLD}): rewrite or drop one",
+            )
+        )
+    return problems
 
 
 def _table(header: list[str], rows: list[list]) -> str:

@@ -50,6 +50,17 @@ def article_id(title: str | None, text: str) -> str:
     return f"wb-{digest}"
 
 
+def own_id(record: dict, known: dict[str, str]) -> str:
+    """The id a correction is logged under: its own, unless the labels (`known`: id -> text, the
+    corpus and earlier corrections) already hold another article under it, as when two scored
+    files both number their rows 1..N. Then the id gets a hash of this text, so the correction
+    never replaces that other article in training (the latest record per id wins)."""
+    rid, text = record["id"], record["text"] or ""
+    if rid in known and known[rid].strip() != text.strip():
+        return f"{rid}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+    return rid
+
+
 def correction_record(
     article: dict,
     topics: list[str],

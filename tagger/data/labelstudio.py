@@ -14,6 +14,11 @@ TOPICS_CONTROL = "topics"
 FRAMING_CONTROL = "framing"
 
 
+# A task nobody has labelled yet: not a label, so not a problem of a label file (an export of a
+# whole project holds them); `import-ls` counts them.
+UNANNOTATED = "task has no annotation (skipped)"
+
+
 def labelling_config(schema: LabelSchema) -> str:
     """The <View> XML analysts paste into a Label Studio project; choices come from the schema."""
 
@@ -59,7 +64,7 @@ def task_to_record(task: dict) -> tuple[dict | None, str | None]:
         return None, "task has no 'data' object"
     annotations = [a for a in task.get("annotations", []) if not a.get("was_cancelled")]
     if not annotations:
-        return None, "task has no annotation (skipped)"
+        return None, UNANNOTATED
     latest = max(annotations, key=lambda a: (a.get("updated_at") or "", a.get("id") or 0))
     result = latest.get("result", [])
     framing = _choices(result, FRAMING_CONTROL)

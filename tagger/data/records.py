@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections.abc import Iterator
@@ -115,7 +116,7 @@ def topic_errors(obj: dict, schema: LabelSchema) -> list[str]:
     if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
         return ["field 'topics': expected a list of label names"]
     errs = [
-        f"field 'topics': unknown label '{t}' (known: {', '.join(schema.topics)})"
+        f"field 'topics': unknown label {t!r} (known: {', '.join(schema.topics)})"
         for t in topics
         if t not in schema.topics
     ]
@@ -133,19 +134,27 @@ def framing_errors(obj: dict, schema: LabelSchema) -> list[str]:
             return [f"field 'framing': several framings {framing} (exactly one required)"]
         framing = framing[0]
     if framing not in schema.framings:
-        return [f"field 'framing': unknown label '{framing}' (known: {', '.join(schema.framings)})"]
+        return [f"field 'framing': unknown label {framing!r} (known: {', '.join(schema.framings)})"]
     return []
+
+
+def _is_date(value: object) -> bool:
+    if not (isinstance(value, str) and DATE_RE.match(value)):
+        return False
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:  # 2026-02-30
+        return False
+    return True
 
 
 def _metadata_errors(obj: dict, schema: LabelSchema) -> list[str]:
     errs = []
     for key, allowed in (("outlet_kind", schema.outlet_kinds), ("outlet_country", schema.outlet_countries)):
         if key in obj and obj[key] not in allowed:
-            errs.append(f"field '{key}': unknown value '{obj[key]}' (known: {', '.join(allowed)})")
-    if obj.get("date") not in (None, "") and not (
-        isinstance(obj["date"], str) and DATE_RE.match(obj["date"])
-    ):
-        errs.append(f"field 'date': expected YYYY-MM-DD, got {obj['date']!r}")
+            errs.append(f"field '{key}': unknown value {obj[key]!r} (known: {', '.join(allowed)})")
+    if obj.get("date") not in (None, "") and not _is_date(obj["date"]):
+        errs.append(f"field 'date': expected a real date as YYYY-MM-DD, got {obj['date']!r}")
     return errs
 
 

@@ -1,5 +1,5 @@
-"""The network: a BERT encoder, token-mean pooling per window, mean+max pooling over an article's
-windows, and two heads trained jointly (topics: independent sigmoids; framing: one softmax)."""
+"""The network: a BERT encoder, token-mean (or [mean ; max]) pooling per window, mean+max pooling
+over an article's windows, and two heads trained jointly (topics: independent sigmoids; framing: one softmax)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The encoder compiled by OpenVINO, Intel's CPU inference runtime: fused attention and layer
-kernels, bf16 on AMX (1.1-1.3x PyTorch's bf16 there) and fp32 on AVX-512 and AVX2 (1.1-1.3x
+kernels, bf16 on AMX and AVX-512-bf16 (1.1-1.3x PyTorch's bf16 on AMX) and fp32 on AVX-512 and AVX2 (1.1-1.3x
 PyTorch's fp32 held to those classes; benchmarks/results/engines-*.md).
 
 `OpenVinoEncoder(encoder, "bf16")` is called like the PyTorch encoder it was converted from

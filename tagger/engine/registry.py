@@ -101,6 +101,8 @@ class Registry:
 
     def promote(self, tag: str) -> None:
         """Atomic: the pointer file is replaced in one rename, so a crash leaves the old one intact."""
+        if bentoml.Tag.from_taglike(tag).name != self.name:
+            raise LookupError(f"'{tag}' is not one of the '{self.name}' models")
         history = json.loads(self.pointer.read_text()).get("history", []) if self.pointer.exists() else []
         history.append({"tag": tag, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
         self.pointer.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """A fitted tagger: network + tokenizer + schema + decision rules, saved as one folder.
 
 `Tagger.load(dir).predict(articles)` is what the service and batch scoring call; evaluation and
-calibration take the raw probabilities, `scores(texts)`.
+calibration take the raw probabilities, `predict_proba(texts)`.
 """
 
 from __future__ import annotations

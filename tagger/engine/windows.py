@@ -18,7 +18,6 @@ class Windowed:
 
     input_ids: list[list[int]]
     article_index: list[int]
-    offsets: list[list[tuple[int, int]]]  # character spans of each token in its article's text
 
     def windows_per_article(self, n_articles: int) -> list[int]:
         counts = [0] * n_articles
@@ -36,13 +35,11 @@ def make_windows(tokenizer, texts: list[str], max_length: int, overlap: int) -> 
         truncation=True,
         stride=overlap,
         return_overflowing_tokens=True,
-        return_offsets_mapping=True,
         padding=False,
     )
     return Windowed(
         input_ids=enc["input_ids"],
         article_index=list(enc["overflow_to_sample_mapping"]),
-        offsets=[[tuple(o) for o in offs] for offs in enc["offset_mapping"]],
     )
 
 

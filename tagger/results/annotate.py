@@ -14,6 +14,7 @@ from tagger.results.evidence import pick_evidence, split_sentences
 from tagger.results.language import script_warning
 
 MAX_TEXT_CHARS = 100_000
+MAX_CHARS = {"text": MAX_TEXT_CHARS, "title": 2_000, "id": 500}  # per field, on every route
 MAX_BATCH_ITEMS = 64
 MAX_SYNC_CHARS = 200_000  # text per synchronous call: more goes to an async job, so no caller holds the model
 # An async job runs in parts between other callers' calls; its bound is memory and the task store:
@@ -44,16 +45,23 @@ def article_problem(obj: object) -> ArticleProblem | None:
             return ArticleProblem(name, f"field '{name}': expected a string, got {json_type(obj[name])}")
     if not obj["text"].strip():
         return ArticleProblem("text", "field 'text': empty or only whitespace")
-    if len(obj["text"]) > MAX_TEXT_CHARS:
-        return ArticleProblem(
-            "text", f"field 'text': {len(obj['text'])} characters, over the limit of {MAX_TEXT_CHARS}"
-        )
+    for name, limit in MAX_CHARS.items():
+        if isinstance(obj.get(name), str) and len(obj[name]) > limit:
+            return ArticleProblem(
+                name, f"field '{name}': {len(obj[name])} characters, over the limit of {limit}"
+            )
     return None
 
 
 def text_chars(articles: list) -> int:
-    """Characters of text in a batch's items, counting those with a string `text` only."""
-    return sum(len(a["text"]) for a in articles if isinstance(a, dict) and isinstance(a.get("text"), str))
+    """Characters of text (`text` and `title`, where strings) in a batch's items."""
+    return sum(
+        len(a[name])
+        for a in articles
+        if isinstance(a, dict)
+        for name in ("text", "title")
+        if isinstance(a.get(name), str)
+    )
 
 
 class Annotator:
@@ -108,5 +116,8 @@ class Annotator:
         text = article_text(article["text"], article.get("title"))
         warnings = [w for w in [script_warning(text)] if w]
         if len(text.split()) < SHORT_WORDS:
-            warnings.append(f"only {len(text.split())} words; scores for very short texts are less reliable")
+            n = len(text.split())
+            warnings.append(
+                f"only {n} word{'' if n == 1 else 's'}; scores for very short texts are less reliable"
+            )
         return warnings

@@ -36,6 +36,8 @@ class OutputExists(Exception):
 
 
 def row_error(row: dict) -> str | None:
+    if isinstance(row.get("_corrupt_record"), str):  # Spark's JSON reader: a line it could not parse
+        return f"not valid JSON: {row['_corrupt_record'][:80]}"
     if "text" not in row or row["text"] is None:
         return "missing 'text'"
     if not isinstance(row["text"], str):
@@ -45,6 +47,17 @@ def row_error(row: dict) -> str | None:
     if "id" not in row or row["id"] in (None, ""):
         return "missing 'id'"
     return None
+
+
+def prediction_column_names(schema) -> list[str]:
+    """The columns `prediction_columns` writes, in order, for a label schema."""
+    return [
+        "topics",
+        *(f"topic_score_{t}" for t in schema.topics),
+        "framing",
+        *(f"framing_score_{f}" for f in schema.framings),
+        "model",
+    ]
 
 
 def prediction_columns(result: dict, model_tag: str) -> dict:

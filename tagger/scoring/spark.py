@@ -31,12 +31,12 @@ def _executor_tagger(model_name: str):
 def output_schema(input_schema, schema):
     from pyspark.sql.types import ArrayType, DoubleType, StringType, StructField, StructType
 
-    fields = list(input_schema.fields) + [StructField("topics", ArrayType(StringType()))]
-    fields += [StructField(f"topic_score_{t}", DoubleType()) for t in schema.topics]
-    fields += [StructField("framing", StringType())]
-    fields += [StructField(f"framing_score_{f}", DoubleType()) for f in schema.framings]
-    fields += [StructField("model", StringType()), StructField("error", StringType())]
-    return StructType(fields)
+    from tagger.scoring.job import prediction_column_names
+
+    kinds = {"topics": ArrayType(StringType()), "framing": StringType(), "model": StringType()}
+    fields = list(input_schema.fields)
+    fields += [StructField(c, kinds.get(c, DoubleType())) for c in prediction_column_names(schema)]
+    return StructType([*fields, StructField("error", StringType())])
 
 
 def make_scorer(model_name: str, model_tag: str, batch_rows: int = 64):
@@ -44,13 +44,17 @@ def make_scorer(model_name: str, model_tag: str, batch_rows: int = 64):
         import pandas as pd
 
         from tagger.results.isolation import model_failure, predict_isolated
-        from tagger.scoring.job import prediction_columns, row_error
+        from tagger.scoring.job import prediction_column_names, prediction_columns, row_error
 
         tagger = _executor_tagger(model_name)
+        # a row without predictions gets nulls: a missing key would become NaN, which Arrow cannot
+        # turn into a list and which failed the whole job
+        blank = dict.fromkeys(prediction_column_names(tagger.schema))
         for pdf in frames:
             for start in range(0, len(pdf), batch_rows):
                 part = pdf.iloc[start : start + batch_rows]
-                records = part.to_dict("records")
+                # pandas gives a missing value as NaN in some columns: None, as in the local engine
+                records = part.astype(object).where(part.notna(), None).to_dict("records")
                 errors = [row_error(r) for r in records]
                 ok = [r for r, e in zip(records, errors) if e is None]
                 articles = [{"id": r["id"], "text": r["text"], "title": r.get("title")} for r in ok]
@@ -61,7 +65,7 @@ def make_scorer(model_name: str, model_tag: str, batch_rows: int = 64):
                     if isinstance(result, Exception):
                         error, result = model_failure(result), None
                     extra.append(
-                        {**(prediction_columns(result, model_tag) if result else {}), "error": error}
+                        {**(prediction_columns(result, model_tag) if result else blank), "error": error}
                     )
                 yield pd.concat([part, pd.DataFrame(extra, index=part.index)], axis=1)
 
@@ -75,12 +79,18 @@ def score_with_spark(
     model_tag: str,
     master: str | None = "local[*]",
     spark=None,
+    overwrite: bool = False,
 ) -> int:
     from pyspark.sql import SparkSession
 
     from tagger.data.schema import LabelSchema
     from tagger.engine.tagger import BUNDLE_FILE
 
+    if str(input_path).lower().endswith((".csv", ".tsv")):
+        raise ValueError(
+            f"{input_path}: Spark scoring reads Parquet or JSON Lines, not CSV; convert it, or "
+            "score it with the local engine"
+        )
     # Local mode: executors run this interpreter (and see this environment's packages).
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     own = spark is None
@@ -92,6 +102,9 @@ def score_with_spark(
     try:
         import json
 
+        fs, out = _hadoop_path(spark, str(output_path))
+        if not overwrite and fs.exists(out):  # before any work, like tagger score's local engine
+            raise ValueError(f"{output_path} already exists: pass --overwrite to replace it")
         schema = LabelSchema.from_dict(json.loads((Path(model_dir) / BUNDLE_FILE).read_text())["schema"])
         spark.sparkContext.addFile(str(model_dir), recursive=True)  # shipped once to every executor
         reader = spark.read
@@ -106,7 +119,7 @@ def score_with_spark(
         scored = df.mapInPandas(
             make_scorer(Path(model_dir).name, model_tag), output_schema(df.schema, schema)
         )
-        scored.write.mode("overwrite").parquet(output_path)
+        scored.write.mode("overwrite" if overwrite else "errorifexists").parquet(output_path)
         return spark.read.parquet(output_path).count()
     finally:
         if own:
@@ -118,12 +131,21 @@ def _is_parquet(spark, path: str) -> bool:
     own file system (local, HDFS, s3a: whatever the path's scheme is); anything else is JSON Lines."""
     if path.endswith((".parquet", ".pq")):
         return True
-    jvm = spark.sparkContext._jvm
-    folder = jvm.org.apache.hadoop.fs.Path(path)
-    fs = folder.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    fs, folder = _hadoop_path(spark, path)
     if not fs.exists(folder) or not fs.getFileStatus(folder).isDirectory():
         return False
     return any(s.getPath().getName().endswith(".parquet") for s in fs.listStatus(folder))
+
+
+def _hadoop_path(spark, path: str):
+    """(file system, path) for a path in Spark's own file system (local, HDFS, s3a: its scheme's)."""
+    p = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(path)
+    return p.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), p
+
+
+def tag_of(model_dir: Path) -> str:
+    """A stored model's tag from its folder in BentoML's store (<store>/models/<name>/<version>)."""
+    return f"{model_dir.parent.name}:{model_dir.name}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,14 +155,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--model-dir", required=True, help="a stored model folder (tagger models / bentoml models get)"
     )
-    ap.add_argument("--tag", default=None)
+    ap.add_argument(
+        "--tag", default=None, help="the model column's value (default: name:version of --model-dir)"
+    )
+    ap.add_argument("--overwrite", action="store_true", help="replace an existing output")
     args = ap.parse_args(argv)
     n = score_with_spark(
         args.input,
         args.output,
         Path(args.model_dir),
-        args.tag or Path(args.model_dir).name,
+        args.tag or tag_of(Path(args.model_dir)),
         master=os.environ.get("SPARK_MASTER"),
+        overwrite=args.overwrite,
     )
     print(f"scored {n} rows into {args.output}")
     return 0

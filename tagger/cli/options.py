@@ -1,0 +1,18 @@
+"""Flags several `tagger` commands take, defined once."""
+
+from __future__ import annotations
+
+import argparse
+
+DEFAULT_CONFIG = "default"
+
+
+def add_config_flag(parser: argparse.ArgumentParser, what: str) -> None:
+    """`--config NAME|FILE`: a training config (a YAML file, or the name of one in
+    training/configs/); `what` says what this command takes from it."""
+    parser.add_argument(
+        "--config",
+        default=DEFAULT_CONFIG,
+        metavar="NAME|FILE",
+        help=f"training config: {what} (default: {DEFAULT_CONFIG})",
+    )
