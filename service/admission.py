@@ -5,23 +5,12 @@ counted, since a job is work that waits by design."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http import HTTPStatus
 
 from service.contract import ApiError
-
-MAX_PENDING_ENV = "TAGGER_MAX_PENDING"
-# ~10-25 s of work on 2 cores (20-45 articles/s): a client waiting longer is better told to retry
-DEFAULT_MAX_PENDING = 512
-
-
-def max_pending_from_env() -> int:
-    raw = os.environ.get(MAX_PENDING_ENV, "").strip() or str(DEFAULT_MAX_PENDING)
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{MAX_PENDING_ENV}={raw!r}: expected a whole number of articles, 1 or more")
-    return int(raw)
+from tagger.engine.runtime import DEFAULT_MAX_PENDING
 
 
 class Admission:
@@ -36,7 +25,8 @@ class Admission:
         if self.pending and self.pending + articles > self.limit:
             # the client reads contract.BUSY (BentoML hides a 5xx's message); this goes to the log
             raise ApiError(
-                f"busy: {self.pending} pending articles of other calls, limit {self.limit}",
+                f"busy: {self.pending} pending article{'' if self.pending == 1 else 's'} of other "
+                f"calls, limit {self.limit}",
                 status=HTTPStatus.SERVICE_UNAVAILABLE,
             )
         self.pending += articles

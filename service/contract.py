@@ -196,7 +196,7 @@ class ContractMiddleware:
                 model.model_validate_json(body or b"null")
             except ValidationError as e:
                 detail = e.errors(include_context=False, include_input=False)
-                status = 413 if detail[0]["type"] == TOO_MUCH_TEXT else 400
+                status = 413 if all(d["type"] == TOO_MUCH_TEXT for d in detail) else 400
                 return await _send_json(send, status, normalise_error({"error": str(e), "detail": detail}))
             receive = _replay(body, receive)
         start: dict = {}

@@ -14,7 +14,7 @@ import bentoml
 from pydantic import ConfigDict, Field, StrictBool, field_validator
 from pydantic_core import PydanticCustomError
 
-from service.admission import Admission, max_pending_from_env
+from service.admission import Admission
 from service.auth import BearerAuth
 from service.batcher import GreedyBatcher
 from service.contract import TOO_MUCH_TEXT, ApiError, ContractMiddleware, batch_results
@@ -22,7 +22,7 @@ from service.logs import log_model_failures, quiet_refusals
 from service.metrics import record
 from service.workbench import app as workbench
 from tagger.engine.registry import Registry, serving_tag
-from tagger.engine.runtime import backend_from_env, configure_threads, int8_from_env
+from tagger.engine.runtime import backend_from_env, configure_threads, int8_from_env, max_pending_from_env
 from tagger.results.annotate import (
     MAX_BATCH_ITEMS,
     MAX_CHARS,
@@ -93,7 +93,7 @@ class JobIn(BatchIn):
         if (chars := text_chars(articles)) > MAX_JOB_CHARS:
             raise PydanticCustomError(
                 TOO_MUCH_TEXT,
-                f"{chars:,} characters of text in one job, over the limit of {MAX_JOB_CHARS:,}: "
+                f"{chars:,} characters of text and titles in one job, over the limit of {MAX_JOB_CHARS:,}: "
                 "split it into several jobs",
             )
         return articles
@@ -135,7 +135,7 @@ class TaggerService:
         "field", "error"} in its place."""
         if (chars := text_chars(articles)) > MAX_SYNC_CHARS:
             raise ApiError(
-                f"{chars:,} characters of text in one call, over the limit of {MAX_SYNC_CHARS:,}: "
+                f"{chars:,} characters of text and titles in one call, over the limit of {MAX_SYNC_CHARS:,}: "
                 "send it to /submit/submit (an async job) instead",
                 field="articles",
                 status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE,

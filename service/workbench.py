@@ -13,6 +13,7 @@ Calls, all JSON unless noted:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import asdict
@@ -178,9 +179,9 @@ async def correct(request: Request) -> Response:
             schema(),
         )
         given = record["id"]
-        record["id"] = own_id(record, _known_texts())
+        record["id"] = own_id(record, await asyncio.to_thread(_known_texts))  # reads every label file
         FeedbackLog(feedback_path(), schema()).append(record)
-    except (ValueError, KeyError, TypeError) as e:
+    except (ValueError, KeyError, TypeError, OSError) as e:
         return _problem("correction not saved: ", e)
     answer = {"record": record, "path": str(feedback_path())}
     if record["id"] != given:

@@ -2,8 +2,9 @@
 
 import pytest
 
-from service.admission import MAX_PENDING_ENV, Admission, max_pending_from_env
+from service.admission import Admission
 from service.contract import ApiError
+from tagger.engine.runtime import MAX_PENDING_ENV, max_pending_from_env
 
 
 def test_calls_past_the_bound_are_refused_and_released_ones_make_room():

@@ -105,6 +105,7 @@ def test_a_correction_never_takes_the_id_of_another_article():
 
     known = {"1": "Ministers met in Dhaka.", "b01-004": "A frigate docked."}
     assert own_id({"id": "1", "text": "Ministers met in Dhaka. "}, known) == "1"  # the same article
+    assert own_id({"id": "1", "text": "Ministers  met\r\nin Dhaka."}, known) == "1"  # other whitespace
     other = own_id({"id": "1", "text": "Floods hit Sylhet."}, known)
     assert other.startswith("1-") and other != "1" and other not in known
     assert own_id({"id": "1", "text": "Floods hit Sylhet."}, known) == other  # stable

@@ -121,3 +121,18 @@ def test_a_corpus_whose_outlet_gives_the_framing_away_fails(tmp_path):
     res = run_tagger("labels", "check", str(f))
     assert res.returncode == 1 and "framing is guessable from outlet country + kind alone" in res.stderr
     assert "TOO HIGH" in res.stdout
+
+
+def test_a_near_copy_in_a_label_studio_export_is_named_by_its_task():
+    from tagger.data.corpus_check import duplicate_problems
+    from tagger.data.records import Article
+
+    def art(id_: str, source: str) -> Article:
+        return Article(id=id_, text="t", topics=[], framing="neutral", source=source)
+
+    articles = [art("a", "labels/corpus/x.jsonl:3"), art("b", "labels/ls.json task #2 (id b:1)")]
+    [problem] = duplicate_problems([("a", "b", 0.9)], articles)
+    assert (problem.path, problem.line) == ("labels/ls.json task #2 (id b:1)", 0)
+    assert "near-copy of 'a' (labels/corpus/x.jsonl:3;" in str(problem)
+    [problem] = duplicate_problems([("b", "a", 0.9)], articles)
+    assert (problem.path, problem.line) == ("labels/corpus/x.jsonl", 3)

@@ -29,12 +29,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from tagger.engine.registry import TAG_ENV, Registry  # heavy (bentoml, torch): only for this command
-    from tagger.engine.runtime import backend_from_env, int8_from_env
+    from tagger.engine.runtime import backend_from_env, int8_from_env, max_pending_from_env
     from training.config import load_config
 
     try:
         cfg = load_config(args.config)
-        backend_from_env(), int8_from_env()  # a bad setting is said now, not by the server after training
+        # a bad setting is said now, not by the server after a training run
+        backend_from_env(), int8_from_env(), max_pending_from_env()
         check_free(args.host, args.port)  # before a training run that would end in a port clash
     except (ValueError, OSError) as e:  # OSError: a config file not found, a port in use
         print(f"error: {e}", file=sys.stderr)

@@ -10,10 +10,10 @@ from tagger.data.labelstudio import UNANNOTATED, iter_export  # Label Studio exp
 from tagger.data.records import Article, Problem, iter_json_lines, to_article, validate_record
 from tagger.data.schema import LabelSchema
 
-LABEL_SUFFIXES = (".jsonl", ".json")  # ours, and Label Studio exports
+LABEL_SUFFIXES = (".jsonl", ".ndjson", ".json")  # ours (JSON Lines), and Label Studio exports
 # data a user may well drop into a labels folder meaning it as labels: named, never skipped in silence
 # (.md, .yaml and .tsv files there are our documents, schema and audit tables)
-OTHER_DATA_SUFFIXES = (".csv", ".parquet", ".xlsx", ".ndjson", ".txt")
+OTHER_DATA_SUFFIXES = (".csv", ".parquet", ".xlsx", ".txt")
 
 
 def label_files(paths: Iterable[str | Path]) -> list[Path]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass
@@ -58,14 +59,14 @@ def summarize_corpus(
 def duplicate_problems(duplicates: list[tuple[str, str, float]], articles: list[Article]) -> list[Problem]:
     """A problem at the later article of each near-copy pair: the two would straddle the
     train/test split (ids are split by hash) and leak the test into training."""
-    source = {a.id: a.source for a in articles}  # "path:line"
+    source = {a.id: a.source for a in articles}  # "path:line", or "path task #2 (id 6)" (Label Studio)
     problems = []
     for first, later, jaccard in duplicates:
-        path, _, line = source[later].rpartition(":")
+        at_line = re.fullmatch(r"(.*):(\d+)", source[later])
         problems.append(
             Problem(
-                path,
-                int(line) if line.isdigit() else 0,
+                at_line.group(1) if at_line else source[later],
+                int(at_line.group(2)) if at_line else 0,
                 f"'{later}' is a near-copy of '{first}' ({source[first]}; 5-word shingle Jaccard "
                 f"{jaccard:.2f} >= {DEFAULT_THRESHOLD}): rewrite or drop one",
             )

@@ -39,7 +39,7 @@ def feedback_path() -> Path:
 
 def is_feedback_log(path: Path) -> bool:
     """A .jsonl file in a folder named `feedback`, or the file $TAGGER_FEEDBACK_FILE names."""
-    if path.suffix != ".jsonl":
+    if path.suffix.lower() not in (".jsonl", ".ndjson"):
         return False
     return path.parent.name == FEEDBACK_DIR or path.resolve() == feedback_path().resolve()
 
@@ -56,7 +56,7 @@ def own_id(record: dict, known: dict[str, str]) -> str:
     files both number their rows 1..N. Then the id gets a hash of this text, so the correction
     never replaces that other article in training (the latest record per id wins)."""
     rid, text = record["id"], record["text"] or ""
-    if rid in known and known[rid].strip() != text.strip():
+    if rid in known and known[rid].split() != text.split():  # whitespace (CRLF, spacing) is the same text
         return f"{rid}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
     return rid
 

@@ -158,6 +158,19 @@ def int8_from_env() -> bool:
     return value in ("1", "true")
 
 
+MAX_PENDING_ENV = "TAGGER_MAX_PENDING"
+# articles of synchronous calls the service holds at once (service/admission.py): ~10-25 s of work
+# on 2 cores (20-45 articles/s); a client waiting longer is better told to retry
+DEFAULT_MAX_PENDING = 512
+
+
+def max_pending_from_env() -> int:
+    raw = os.environ.get(MAX_PENDING_ENV, "").strip() or str(DEFAULT_MAX_PENDING)
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{MAX_PENDING_ENV}={raw!r}: expected a whole number of articles, 1 or more")
+    return int(raw)
+
+
 def available_cores() -> int:
     """The cores this process may run on (its affinity, e.g. a container's share), not the host's."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
