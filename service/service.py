@@ -31,7 +31,7 @@ from tagger.results.annotate import (
     MAX_SYNC_CHARS,
     Annotator,
     article_problem,
-    text_chars,
+    too_much_text,
 )
 from tagger.results.isolation import model_failure
 
@@ -90,12 +90,8 @@ class JobIn(BatchIn):
     @field_validator("articles")
     @classmethod
     def _fits_one_job(cls, articles: list[Any]) -> list[Any]:
-        if (chars := text_chars(articles)) > MAX_JOB_CHARS:
-            raise PydanticCustomError(
-                TOO_MUCH_TEXT,
-                f"{chars:,} characters of text and titles in one job, over the limit of {MAX_JOB_CHARS:,}: "
-                "split it into several jobs",
-            )
+        if message := too_much_text(articles, MAX_JOB_CHARS, "job", "split it into several jobs"):
+            raise PydanticCustomError(TOO_MUCH_TEXT, message)
         return articles
 
 
@@ -133,10 +129,10 @@ class TaggerService:
     async def classify_batch(self, articles: list[Any], evidence: bool = True) -> list[dict]:
         """Results in input order; an invalid item, or one the model fails on, gets {"index", "id",
         "field", "error"} in its place."""
-        if (chars := text_chars(articles)) > MAX_SYNC_CHARS:
+        instead = "send it to /submit/submit (an async job) instead"
+        if message := too_much_text(articles, MAX_SYNC_CHARS, "call", instead):
             raise ApiError(
-                f"{chars:,} characters of text and titles in one call, over the limit of {MAX_SYNC_CHARS:,}: "
-                "send it to /submit/submit (an async job) instead",
+                message,
                 field="articles",
                 status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
             )

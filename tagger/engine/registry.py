@@ -40,12 +40,18 @@ def should_promote(
     behind only by chance should not be refused. Without it the point figures decide."""
     if current is None:
         return True, "no model is promoted yet"
-    drops, unsure, kept = [], [], []
+    drops, unsure, kept, behind = [], [], [], []
     for k in PROMOTION_KEYS:
         if paired and k in paired:
             d, (low, high) = paired[k]["difference"], paired[k]["interval"]
             said = f"{k} {d:+.3f} (95% {low:+.3f} to {high:+.3f})"
-            (kept if d >= -tolerance else drops if high < 0 else unsure).append(said)
+            if d >= -tolerance:
+                kept.append(said)
+            elif high < 0:
+                drops.append(said)
+            else:
+                unsure.append(said)
+                behind.append(k)
         elif new[k] < current[k] - tolerance:
             drops.append(f"{k} {new[k]:.3f} < promoted {current[k]:.3f} - {tolerance}")
         else:
@@ -53,10 +59,10 @@ def should_promote(
     pairs = f"this model minus the promoted on the same {paired['n']} articles: " if paired else ""
     if drops:
         return False, f"worse than the promoted model: {pairs}" + "; ".join(drops)
-    said = "; ".join(kept + unsure)
-    if unsure:
-        said += f" ({', '.join(u.split()[0] for u in unsure)} behind by more than {tolerance}, but not surely worse)"
-    return True, pairs + said
+    verdict = "; ".join(kept + unsure)
+    if behind:
+        verdict += f" ({', '.join(behind)} behind by more than {tolerance}, but not surely worse)"
+    return True, pairs + verdict
 
 
 class Registry:

@@ -64,6 +64,13 @@ def text_chars(articles: list) -> int:
     )
 
 
+def too_much_text(articles: list, limit: int, unit: str, instead: str) -> str | None:
+    """Why one `unit` (a call, a job) of these articles is refused for its size, or None."""
+    if (chars := text_chars(articles)) <= limit:
+        return None
+    return f"{chars:,} characters of text and titles in one {unit}, over the limit of {limit:,}: {instead}"
+
+
 class Annotator:
     """annotate(articles) -> results: labels, scores, evidence, warnings, model; articles must
     already pass `article_problem`."""
