@@ -75,6 +75,7 @@ class LocalServer:
             os.killpg(self.proc.pid, 9)
         self.log.close()
         os.unlink(self.log.name)
+        Path(self.log.name + ".tasks.db").unlink(missing_ok=True)  # its own task store: nobody else reads it
 
     def __enter__(self) -> LocalServer:
         return self

@@ -102,7 +102,7 @@ def test_near_copies_are_listed_by_id_and_fail_the_check(tmp_path):
     res = run_tagger("labels", "check", str(f))
     rows = [r for r in res.stdout.splitlines() if "copy" in r or "orig" in r]
     assert len(rows) == 1 and "orig" in rows[0] and "copy" in rows[0], res.stdout
-    assert "other" not in res.stdout.split("near-duplicate", 1)[1]
+    assert "other" not in res.stdout.split("near-duplicate", 1)[1].split("\n\n")[0]
     # and the check fails, at the later copy's line, naming where the first one is
     assert res.returncode == 1 and f"{f}:2: 'copy' is a near-copy of 'orig' ({f}:1;" in res.stderr, res.stderr
 
@@ -136,3 +136,28 @@ def test_a_near_copy_in_a_label_studio_export_is_named_by_its_task():
     assert "near-copy of 'a' (labels/corpus/x.jsonl:3;" in str(problem)
     [problem] = duplicate_problems([("b", "a", 0.9)], articles)
     assert (problem.path, problem.line) == ("labels/corpus/x.jsonl", 3)
+
+
+def test_named_files_are_checked_against_the_training_data(tmp_path):
+    """An id or a near-copy that clashes with the config's data fails here, not at training."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    story = "The two commerce ministers signed a protocol on rice exports at the port city on Monday morning."
+    (corpus / "old.jsonl").write_bytes(line(id="old-1", text=story) + line(id="old-2"))
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"extends: tiny\ndata: {{paths: [{corpus}]}}\n")
+    new = tmp_path / "new.jsonl"
+    new.write_bytes(
+        line(id="old-2", text="A flood in Sylhet.") + line(id="new-1", text=story + " Officials said.")
+    )
+    res = run_tagger("labels", "check", "--config", str(cfg), str(new))
+    assert res.returncode == 1
+    assert f"{new}:1: duplicate id 'old-2': also at {corpus / 'old.jsonl'}:2" in res.stderr
+    assert f"{new}:2: 'new-1' is a near-copy of 'old-1' ({corpus / 'old.jsonl'}:1;" in res.stderr
+    assert "FAILED: 2 problem(s)" in res.stderr  # the data's own articles are not re-listed
+    assert "checked against the 1 other label file(s) of --config" in res.stdout
+    assert res.stdout.startswith("1 articles")  # the summary is of the named file's valid articles
+    assert run_tagger("labels", "check", "--config", str(cfg), "--alone", str(new)).returncode == 0
+    # a file of the data itself is checked against the rest of it, not against itself
+    res = run_tagger("labels", "check", "--config", str(cfg), str(corpus / "old.jsonl"))
+    assert res.returncode == 0 and "OK: 2 articles valid" in res.stdout, res.stderr

@@ -76,6 +76,10 @@ def test_export_then_import_round_trip(tmp_path, schema):
     project.write_text(json.dumps(tasks[:2] + tasks[3:]))
     res = run_tagger("labels", "check", str(project))
     assert res.returncode == 0 and "2 articles" in res.stdout, res.stdout + res.stderr
+    # and import-ls takes such an export without failing, saying what it left out
+    res = run_tagger("labels", "import-ls", str(project), "-o", str(tmp_path / "project.jsonl"))
+    assert res.returncode == 0, res.stderr
+    assert "wrote 2 labelled articles" in res.stdout and "1 task(s) not annotated yet left out" in res.stdout
 
 
 def test_import_and_export_refuse_what_they_cannot_do_and_never_empty_a_label_file(tmp_path):
@@ -104,11 +108,12 @@ def test_import_and_export_refuse_what_they_cannot_do_and_never_empty_a_label_fi
     # an output folder that does not exist yet is made, as `tagger score` does
     res = run_tagger("labels", "export-ls", str(labels), "-o", str(tmp_path / "new" / "tasks.json"))
     assert res.returncode == 0 and (tmp_path / "new" / "tasks.json").exists()
-    # imported back before anyone labelled them: each task named by the article's own id
+    # imported back before anyone labelled them: nothing to write, and the reason said
     res = run_tagger(
         "labels", "import-ls", str(tmp_path / "new" / "tasks.json"), "-o", str(tmp_path / "i.jsonl")
     )
-    assert res.returncode == 1 and "task #1 (id a)" in res.stderr, res.stderr
+    assert res.returncode == 1 and "1 task(s) not annotated yet left out" in res.stderr, res.stderr
+    assert not (tmp_path / "i.jsonl").exists()
 
 
 def test_a_label_file_in_another_format_is_named_not_read_line_by_line(tmp_path):

@@ -485,3 +485,15 @@ def test_spark_local_mode_matches_tagger_score(tmp_path, rows, promoted_tiny):
     res = run_tagger("score", str(bad), "-o", str(spark_out), *spark)
     assert res.returncode == 2 and f"{spark_out} already exists: pass --overwrite" in res.stderr, res.stderr
     assert sorted(p.name for p in spark_out.iterdir()) == before
+    # --overwrite replaces it: only the new input's rows are there afterwards
+    res = run_tagger("score", str(mixed), "-o", str(spark_out), *spark, "--overwrite")
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert {r["id"] for r in pq.read_table(spark_out).to_pylist()} == set(got)
+    # a folder of CSV parts is named as CSV, not read line by line as broken JSON
+    parts = tmp_path / "csv_parts"
+    parts.mkdir()
+    (parts / "part-0.csv").write_text("id,text\na1,Ministers met.\n")
+    res = run_tagger("score", str(parts), "-o", str(tmp_path / "csv_out"), *spark)
+    assert (
+        res.returncode == 2 and f"{parts}: Spark scoring reads Parquet or JSON Lines, not CSV" in res.stderr
+    )

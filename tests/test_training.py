@@ -50,7 +50,15 @@ def test_train_evaluate_store_promote_and_load(small_corpus, tmp_path):
     assert metrics["run"]["config"] == f"tiny --set data.paths=[{small_corpus}] --set registry.name=t-main"
 
     model_dir = reg.path(stored.tag)
-    for name in ("model.safetensors", "tagger.json", "tokenizer.json", "config.yaml", "metrics.json"):
+    files = (
+        "model.safetensors",
+        "tagger.json",
+        "tokenizer.json",
+        "config.yaml",
+        "metrics.json",
+        "trained_on.json",
+    )
+    for name in files:
         assert (model_dir / name).exists(), name
 
     tagger = reg.load()
@@ -64,6 +72,31 @@ def test_train_evaluate_store_promote_and_load(small_corpus, tmp_path):
     ev = run_tagger("evaluate", "--model", stored.tag, str(small_corpus), "-o", str(tmp_path / "ev"))
     assert ev.returncode == 0, ev.stderr[-2000:]
     assert (tmp_path / "ev" / "report.md").exists() and "framing_macro_f1" in ev.stdout
+    # the model's own training articles flatter it: said, with how many of each split (the test split's
+    # articles are not among them), on the console and in the report
+    n_train, n_val = metrics["run"]["split_sizes"]["train"], metrics["run"]["split_sizes"]["validation"]
+    n_all = sum(metrics["run"]["split_sizes"].values())
+    line = (
+        f"{n_train + n_val} of {n_all} articles are texts this model learnt from (train {n_train}, "
+        f"validation {n_val}), so its figures there flatter it"
+    )
+    assert f"warning: {small_corpus}: {line}" in ev.stderr
+    assert f"**Warning**: {line}." in (tmp_path / "ev" / "report.md").read_text()
+    # a whitespace or case change is the same text; the test split's articles are unseen
+    test_ids = {a for a in metrics["sets"]["test split"]["fine-tuned"]["decisions"]}
+    records = [json.loads(x) for x in small_corpus.read_text().splitlines()]
+    unseen = [r for r in records if r["id"] in test_ids]
+    edited = {**next(r for r in records if r["id"] not in test_ids), "id": "renamed"}
+    edited["text"] = "  " + edited["text"].upper().replace(" ", "\n ")
+    held = tmp_path / "held.jsonl"
+    held.write_text("".join(json.dumps(r) + "\n" for r in unseen))
+    ev = run_tagger("evaluate", "--model", stored.tag, str(held), "-o", str(tmp_path / "ev-held"))
+    assert ev.returncode == 0 and "learnt from" not in ev.stderr, ev.stderr[-2000:]
+    held.write_text("".join(json.dumps(r) + "\n" for r in [*unseen, edited]))
+    ev = run_tagger("evaluate", "--model", stored.tag, str(held), "-o", str(tmp_path / "ev-held2"))
+    assert f"1 of {len(unseen) + 1} articles are texts this model learnt from (train 1)" in ev.stderr or (
+        f"1 of {len(unseen) + 1} articles are texts this model learnt from (validation 1)" in ev.stderr
+    ), ev.stderr[-2000:]
     ev = run_tagger("evaluate", str(small_corpus), "-o", str(small_corpus))  # a file: said before any work
     assert ev.returncode == 2 and "a file, not a report folder" in ev.stderr and "Traceback" not in ev.stderr
 
@@ -226,6 +259,12 @@ def test_named_eval_sets_are_scored_in_the_run_and_by_evaluate(small_corpus, tmp
     assert "evaluation set 'absent' skipped" in res.stdout
     [run_dir] = (tmp_path / "runs").iterdir()
     metrics = json.loads((run_dir / "metrics.json").read_text())
+    # an evaluation set holding training articles is called out, not silently scored
+    sizes = metrics["run"]["split_sizes"]
+    assert metrics["run"]["seen_in_training"] == {
+        "realnews": {"train": sizes["train"], "validation": sizes["validation"]}
+    }
+    assert "warning: evaluation set 'realnews': " in res.stdout
     assert list(metrics["sets"]) == ["test split", "realnews"]
     assert metrics["sets"]["realnews"]["fine-tuned"]["n"] == len(small_corpus.read_text().splitlines())
     assert "## realnews (" in (run_dir / "report.md").read_text()
@@ -328,3 +367,8 @@ def test_ctrl_c_ends_any_command_without_a_traceback(monkeypatch, capsys):
     monkeypatch.setattr(train, "cmd_models", interrupted)
     assert main.main(["models"]) == 130
     assert capsys.readouterr().err.strip() == "interrupted: tagger models stopped"
+    from tagger.cli import labels
+
+    monkeypatch.setattr(labels, "cmd_check", interrupted)
+    assert main.main(["labels", "check"]) == 130
+    assert capsys.readouterr().err.strip() == "interrupted: tagger labels check stopped"

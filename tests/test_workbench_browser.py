@@ -214,3 +214,29 @@ def test_layout_fits_the_window(browser, server, tmp_path, size):
     )
     assert labelled
     context.close()
+
+
+def test_a_correction_under_another_articles_id_says_so(page, tmp_path, feedback_file):
+    """Scored files often number rows 1..N; a correction whose id names another labelled article
+    is kept under a new id, and the page says why (the corpus's article is not replaced)."""
+    corpus_line = (REPO / "labels" / "corpus" / "batch_01.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    taken = json.loads(corpus_line)["id"]
+    (tmp_path / "one.jsonl").write_text(
+        json.dumps({"id": taken, "text": SEED.read_text(encoding="utf-8")}) + "\n"
+    )
+    page.click("text=Score a file")
+    page.set_input_files("#score-file", str(tmp_path / "one.jsonl"))
+    page.click("#score-submit")
+    page.wait_for_selector("#score-results:not([hidden])", timeout=120_000)
+    page.locator("#rows-table tbody tr").first.focus()
+    page.keyboard.press("Enter")
+    form = page.locator("#detail-body form.correct")
+    form.locator('input[name=framing][value="neutral"]').check()
+    form.locator("button.save-correction").click()
+    status = form.locator(".status[data-saved]")
+    status.wait_for(timeout=30_000)
+    saved = status.get_attribute("data-saved")
+    assert (
+        saved.startswith(f"{taken}-") and f"id '{taken}' already names another article" in status.inner_text()
+    )
+    assert json.loads(feedback_file.read_text().splitlines()[-1])["id"] == saved

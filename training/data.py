@@ -10,6 +10,7 @@ import numpy as np
 
 from tagger import paths
 from tagger.data.corpus import LabelFileError, label_files, load_labelled
+from tagger.data.dedup import fingerprint
 from tagger.data.records import Article
 from tagger.data.schema import LabelSchema
 from tagger.data.split import missing_labels, split_articles
@@ -38,6 +39,21 @@ def data_hash(paths: list[str | Path]) -> str:
     for f in label_files(paths):
         h.update(f.name.encode() + b"\0" + f.read_bytes())
     return h.hexdigest()
+
+
+TRAINED_ON_FILE = "trained_on.json"  # stored with each model: which texts it learnt from
+
+
+def trained_on(splits: dict[str, list[Article]]) -> dict[str, list[str]]:
+    """The fingerprints of the texts a model learnt from (train) or fitted its rules on (validation)."""
+    return {k: sorted({fingerprint(a.text) for a in splits[k]}) for k in ("train", "validation")}
+
+
+def seen_in_training(articles: list[Article], seen: dict[str, list[str]]) -> dict[str, int]:
+    """How many of `articles` a model already saw, per split of its own ({} when none)."""
+    prints = [fingerprint(a.text) for a in articles]
+    counts = {k: len([p for p in prints if p in set_]) for k, set_ in ((k, set(v)) for k, v in seen.items())}
+    return {k: n for k, n in counts.items() if n}
 
 
 def split_for_training(articles: list[Article], schema: LabelSchema, fractions) -> dict[str, list[Article]]:

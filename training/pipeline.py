@@ -22,16 +22,26 @@ from training import baselines
 from training.augment import pick_views, realnews_like, training_views
 from training.config import RunConfig, config_hash, dump
 from training.data import (
+    TRAINED_ON_FILE,
     data_hash,
     label_arrays,
     load_articles,
     resolve_paths,
+    seen_in_training,
     split_for_training,
     to_dataset,
+    trained_on,
 )
 from training.fit import Trainer, seed_everything
 from training.metrics import evaluate, paired_differences
-from training.report import comparison_table, intervals_line, paired_line, training_metrics, write_report
+from training.report import (
+    comparison_table,
+    intervals_line,
+    paired_line,
+    seen_line,
+    training_metrics,
+    write_report,
+)
 
 OURS = "fine-tuned"
 TEST = "test split"
@@ -216,34 +226,16 @@ def paired_with(model_dir: Path, set_name: str, ours: dict, schema: LabelSchema)
     return paired_differences(ours.get("decisions", {}), theirs, len(schema.topics), len(schema.framings))
 
 
-def record_promotion(run_dir: Path, promoted: bool, reason: str) -> None:
-    """The verdict, in the run's own report and metrics (the stored model's copies predate it)."""
-    with open(run_dir / "report.md", "a", encoding="utf-8") as f:
-        f.write(f"\n## Promotion\n\n{'promoted' if promoted else 'stored, NOT promoted'}: {reason}\n")
-    path = run_dir / "metrics.json"
-    metrics = json.loads(path.read_text())
-    metrics["promotion"] = {"promoted": promoted, "reason": reason}
-    path.write_text(json.dumps(metrics, indent=2))
-
-
-def store_and_promote(
-    tagger: Tagger, cfg: RunConfig, run: dict, results: dict, run_dir: Path, force: bool
+def decide_promotion(
+    registry: Registry, cfg: RunConfig, results: dict, schema: LabelSchema, force: bool
 ) -> tuple[str, bool, str]:
-    registry = Registry(cfg.registry.name)
+    """(set compared on, promote?, why): this run against the promoted model, before anything is
+    stored, so the run's report and the stored model's copy of it both carry the verdict."""
     current = registry.promoted()
     basis, chosen, previous = promotion_comparison(
         results, cfg, registry.metadata(current) if current else None
     )
-    keys = ("topics_macro_f1", "topics_micro_f1", "framing_macro_f1", "framing_accuracy", "framing_ece")
-    metadata = {
-        **{k: results[TEST][OURS][k] for k in keys},
-        **{f"{name}/{k}": results[name][OURS][k] for name in results if name != TEST for k in keys},
-        "promote_on": basis,
-        **{k: run[k] or "" for k in ("config", "config_hash", "data_hash", "git_commit", "trained_at")},
-    }
-    files = {name: run_dir / name for name in ("config.yaml", "metrics.json", "report.md")}
-    tag = registry.save(tagger, metadata, files, tag=run["model"])
-    paired = paired_with(registry.path(current), basis, chosen, tagger.schema) if current else None
+    paired = paired_with(registry.path(current), basis, chosen, schema) if current else None
     rule = paired if cfg.registry.promote_rule == "paired" else None
     ok, reason = should_promote(chosen, previous, cfg.registry.promote_tolerance, rule)
     reason = f"on {basis}: {reason}"
@@ -251,9 +243,29 @@ def store_and_promote(
         reason += f"; {line}"
     if not ok and force:
         ok, reason = True, f"forced (--force); {reason}"
-    if ok:
-        registry.promote(tag)
-    return tag, ok, reason
+    return basis, ok, reason
+
+
+def store(registry: Registry, tagger: Tagger, run: dict, results: dict, run_dir: Path, basis: str) -> str:
+    """The model, its headline figures as metadata, and the run's files beside its weights."""
+    keys = ("topics_macro_f1", "topics_micro_f1", "framing_macro_f1", "framing_accuracy", "framing_ece")
+    metadata = {
+        **{k: results[TEST][OURS][k] for k in keys},
+        **{f"{name}/{k}": results[name][OURS][k] for name in results if name != TEST for k in keys},
+        "promote_on": basis,
+        **{k: run[k] or "" for k in ("config", "config_hash", "data_hash", "git_commit", "trained_at")},
+    }
+    names = ("config.yaml", "metrics.json", "report.md", TRAINED_ON_FILE)
+    return registry.save(tagger, metadata, {name: run_dir / name for name in names}, tag=run["model"])
+
+
+def warn_seen(data: RunData) -> dict[str, dict[str, int]]:
+    """Named evaluation sets holding articles the model trains on: said, and kept in the record."""
+    seen = trained_on(data.splits)
+    out = {name: n for name, arts in data.eval_sets.items() if (n := seen_in_training(arts, seen))}
+    for name, n in out.items():
+        print(f"warning: evaluation set '{name}': {seen_line(n, len(data.eval_sets[name]))}")
+    return out
 
 
 def run_training(
@@ -286,13 +298,19 @@ def run_training(
         "wall_seconds": round(time.time() - data.started, 1),
         "phase_seconds": data.phases,  # saving comes after
     }
+    if seen := warn_seen(data):
+        run["seen_in_training"] = seen
     run_dir = runs_dir / provenance["trained_at"].replace(":", "")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(dump(cfg))
-    run["model"] = Registry(cfg.registry.name).new_tag()
-    write_report(run_dir, "Training run", results, schema, run)
-    tag, promoted, reason = store_and_promote(tagger, cfg, run, results, run_dir, force)
-    record_promotion(run_dir, promoted, reason)
+    (run_dir / TRAINED_ON_FILE).write_text(json.dumps(trained_on(data.splits)))
+    registry = Registry(cfg.registry.name)
+    run["model"] = registry.new_tag()
+    basis, promoted, reason = decide_promotion(registry, cfg, results, schema, force)
+    write_report(run_dir, "Training run", results, schema, run, promotion=(promoted, reason))
+    tag = store(registry, tagger, run, results, run_dir, basis)
+    if promoted:
+        registry.promote(tag)
     for name, per_model in results.items():
         print(f"\n{name}:\n" + comparison_table(per_model) + "\n" + intervals_line(per_model))
     return RunResult(tag=tag, promoted=promoted, reason=reason, run_dir=run_dir, metrics=results[TEST][OURS])

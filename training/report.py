@@ -97,14 +97,30 @@ def slug(name: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
 
 
+def seen_line(counts: dict[str, int], n: int) -> str:
+    """Says how many of a set's n articles the model saw in training (`counts` per split)."""
+    where = ", ".join(f"{split} {k}" for split, k in counts.items())
+    return (
+        f"{sum(counts.values())} of {n} articles are texts this model learnt from ({where}), "
+        "so its figures there flatter it"
+    )
+
+
 def write_report(
-    out_dir: Path, title: str, results: dict[str, dict[str, dict]], schema: LabelSchema, run: dict
+    out_dir: Path,
+    title: str,
+    results: dict[str, dict[str, dict]],
+    schema: LabelSchema,
+    run: dict,
+    promotion: tuple[bool, str] | None = None,
 ) -> Path:
     """`results` maps set name -> model name -> metrics; in each set the first model is ours and
-    the others (baselines) are compared with it. The first set's plots keep the plain file names."""
+    the others (baselines) are compared with it. The first set's plots keep the plain file names.
+    `run["seen_in_training"]` ({set: {split: count}}) is said under each set it names."""
     out_dir.mkdir(parents=True, exist_ok=True)
     payload = {"run": run, "sets": results, "margins": {}}
     md = [f"# {title}", "", _run_lines(run), ""]
+    seen = run.get("seen_in_training", {})
     for i, (set_name, per_model) in enumerate(results.items()):
         ours = next(iter(per_model))
         m = per_model[ours]
@@ -114,7 +130,10 @@ def write_report(
         _plot_confusion(m, schema, out_dir / plots["confusion"], set_name)
         _plot_reliability(m, out_dir / plots["reliability"], set_name)
         _plot_per_label(m, out_dir / plots["per_label_f1"], set_name)
-        md += [f"## {set_name} ({m['n']} articles)", "", comparison_table(per_model), ""]
+        md += [f"## {set_name} ({m['n']} articles)", ""]
+        if set_name in seen:
+            md += [f"**Warning**: {seen_line(seen[set_name], m['n'])}.", ""]
+        md += [comparison_table(per_model), ""]
         md += [intervals_line(per_model), ""]
         if len(per_model) > 1:
             md += [f"Margin of {ours} over each baseline (macro-F1):", ""]
@@ -133,6 +152,14 @@ def write_report(
             confusion_table(m, schema),
             "",
             " ".join(f"![{kind}]({file})" for kind, file in plots.items()),
+            "",
+        ]
+    if promotion is not None:
+        payload["promotion"] = {"promoted": promotion[0], "reason": promotion[1]}
+        md += [
+            "## Promotion",
+            "",
+            f"{'promoted' if promotion[0] else 'stored, NOT promoted'}: {promotion[1]}",
             "",
         ]
     (out_dir / "metrics.json").write_text(json.dumps(payload, indent=2))

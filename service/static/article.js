@@ -77,7 +77,8 @@ export function correctionForm(schema, article, result, onSaved) {
           topic_scores: result.topic_scores, framing_scores: result.framing_scores,
         },
       });
-      status.textContent = `Saved as ${res.record.id} in ${res.path}`;
+      // note: the id already named another article, so it was saved under a new one
+      status.textContent = `Saved as ${res.record.id} in ${res.path}${res.note ? ` (${res.note})` : ""}`;
       status.dataset.saved = res.record.id;
       if (onSaved) onSaved(res.record);
     } catch (err) {

@@ -10,8 +10,9 @@ from pathlib import Path
 from tagger.cli.io_paths import io_problem
 from tagger.cli.options import add_config_flag
 from tagger.data import labelstudio
-from tagger.data.corpus import load_labelled
+from tagger.data.corpus import label_files, load_labelled
 from tagger.data.corpus_check import duplicate_problems, format_corpus_summary, summarize_corpus
+from tagger.data.dedup import near_duplicates
 from tagger.data.records import Problem, iter_json_lines
 from tagger.data.schema import LabelSchema
 from tagger.data.shortcuts import shortcut_problems
@@ -31,6 +32,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="JSON Lines files or folders (default: the project's labels/)",
     )
+    add_config_flag(check, "named files are also checked against its data.paths (ids, near-copies)")
+    check.add_argument("--alone", action="store_true", help="check the named files by themselves")
     check.set_defaults(func=cmd_check)
 
     doubts = labels.add_parser(
@@ -66,18 +69,46 @@ def _report(problems: list[Problem]) -> None:
         print(p, file=sys.stderr)
 
 
+def training_files_besides(paths: list[str], config: str) -> list[Path]:
+    """The label files a training run with `config` reads, other than `paths`: named files are
+    checked against them, since an id or a near-copy that clashes there fails only at training."""
+    from training.config import load_config
+    from training.data import resolve_paths
+
+    named = {p.resolve() for p in label_files(paths)}
+    return [f for f in label_files(resolve_paths(load_config(config).data.paths)) if f.resolve() not in named]
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     schema = LabelSchema.load(args.schema)
+    try:
+        context = [] if args.alone or not args.paths else training_files_besides(args.paths, args.config)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     args.paths = args.paths or [str(labels_dir())]
-    articles, problems = load_labelled(args.paths, schema)
+    loaded, problems = load_labelled(
+        [*context, *args.paths], schema
+    )  # named files read last: theirs the clash
+    context_files = set(map(str, context))
+    problems = [p for p in problems if p.path not in context_files]
+    # sources read "path:line", or "path task #2 (id 6)" for a Label Studio export
+    in_context = tuple(f + sep for f in context_files for sep in (":", " "))
+    articles = [a for a in loaded if not a.source.startswith(in_context)]
     if articles:
         summary = summarize_corpus(articles, schema)
         print(format_corpus_summary(summary, schema))
-        problems += duplicate_problems(summary.duplicates, articles)
+        pairs = near_duplicates({a.id: a.text for a in loaded}) if context else summary.duplicates
+        named = {a.id for a in articles}
+        problems += duplicate_problems([d for d in pairs if d[1] in named], loaded)
         problems += [
             Problem(", ".join(args.paths), 0, msg)
             for msg in shortcut_problems(summary.shortcuts, len(articles))
         ]
+    if context:
+        print(
+            f"\nchecked against the {len(context)} other label file(s) of --config {args.config} (ids, near-copies)"
+        )
     if problems:
         _report(problems)
         print(f"\nFAILED: {len(problems)} problem(s) in label files", file=sys.stderr)
@@ -124,13 +155,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     if error := io_problem(args.export, args.output):
         print(f"error: {error}", file=sys.stderr)
         return 2
-    records, problems = labelstudio.import_export(args.export, LabelSchema.load(args.schema))
+    records, problems, unannotated = labelstudio.import_export(args.export, LabelSchema.load(args.schema))
     _report(problems)
+    left_out = f"; {unannotated} task(s) not annotated yet left out" if unannotated else ""
     if not records:  # an existing label file is not replaced by an empty one
-        print(f"\nnothing imported from {args.export}; {args.output} not written", file=sys.stderr)
+        print(f"\nnothing imported from {args.export}{left_out}; {args.output} not written", file=sys.stderr)
         return 1
     _write_jsonl(args.output, records)
-    print(f"wrote {len(records)} labelled articles to {args.output}; {len(problems)} task(s) skipped")
+    print(
+        f"wrote {len(records)} labelled articles to {args.output}; {len(problems)} task(s) skipped{left_out}"
+    )
     return 1 if problems else 0
 
 

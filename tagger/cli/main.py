@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e.filename}: {e.strerror}" if e.filename else f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C: no traceback (`tagger score` also says how to resume)
-        print(f"\ninterrupted: tagger {args.command} stopped", file=sys.stderr)
+        command = " ".join(filter(None, (args.command, getattr(args, "labels_command", None))))
+        print(f"\ninterrupted: tagger {command} stopped", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `tagger models | head -1`: the reader left, nothing is wrong
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -88,6 +89,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return 2
     tag = tagger.info["tag"]
     trained = training_metrics(registry.path(tag))
+    seen = seen_by(registry.path(tag), sets)
     results = {}
     for name, articles in sets.items():
         results[name] = {tag: evaluate_tagger(tagger, articles)}
@@ -95,12 +97,31 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             if baseline != "fine-tuned" and metrics["n"] == len(articles):
                 results[name][f"{baseline} (from training)"] = metrics
     out = args.output or runs_dir() / f"eval-{time.strftime('%Y-%m-%dT%H%M%S')}"
-    run = {"model": tag, "data": ", ".join(sets)}
+    run = {"model": tag, "data": ", ".join(sets), **({"seen_in_training": seen} if seen else {})}
     report = write_report(out, f"Evaluation of {tag}", results, tagger.schema, run)
     for name, per_model in results.items():
         print(f"\n{name}:\n" + comparison_table(per_model) + "\n" + intervals_line(per_model))
     print(f"report: {report}")
     return 0
+
+
+def seen_by(model_dir: Path, sets: dict) -> dict[str, dict[str, int]]:
+    """Per set, how many articles the model learnt from (warned on stderr); models stored before
+    their training texts were recorded cannot say."""
+    from training.data import TRAINED_ON_FILE, seen_in_training
+    from training.report import seen_line
+
+    path = model_dir / TRAINED_ON_FILE
+    if not path.exists():
+        print(
+            "note: this model predates the record of its training texts; overlap not checked", file=sys.stderr
+        )
+        return {}
+    trained_on = json.loads(path.read_text())
+    out = {name: n for name, articles in sets.items() if (n := seen_in_training(articles, trained_on))}
+    for name, n in out.items():
+        print(f"warning: {name}: {seen_line(n, len(sets[name]))}", file=sys.stderr)
+    return out
 
 
 def cmd_models(args: argparse.Namespace) -> int:

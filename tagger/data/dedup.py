@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter, defaultdict
 
@@ -14,6 +15,12 @@ def shingles(text: str, n: int = 5) -> frozenset[str]:
     if len(words) < n:
         return frozenset([" ".join(words)])
     return frozenset(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
+
+
+def fingerprint(text: str) -> str:
+    """The same for texts that differ only in case, spacing or punctuation (16 hex digits)."""
+    words = " ".join(WORD_RE.findall(text.lower()))
+    return hashlib.sha256(words.encode()).hexdigest()[:16]
 
 
 def near_duplicates(

@@ -100,12 +100,16 @@ def iter_export(path: Path) -> Iterator[tuple[str, dict | None, str | None]]:
         )  # Label Studio's id, or ours
 
 
-def import_export(path: Path, schema: LabelSchema) -> tuple[list[dict], list[Problem]]:
-    """Read a Label Studio JSON export; return valid records and a problem per bad task."""
-    records, problems = [], []
+def import_export(path: Path, schema: LabelSchema) -> tuple[list[dict], list[Problem], int]:
+    """Read a Label Studio JSON export: the valid records, a problem per bad task, and how many
+    tasks nobody has annotated yet (left out: a whole project's export is normal, not an error)."""
+    records, problems, unannotated = [], [], 0
     for where, record, err in iter_export(path):
+        if err == UNANNOTATED:
+            unannotated += 1
+            continue
         errs = [err] if err else validate_record(record, schema)
         problems += [Problem(str(path), 0, f"{where}: {e}") for e in errs]
         if not errs:
             records.append(record)
-    return records, problems
+    return records, problems, unannotated

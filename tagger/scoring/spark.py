@@ -86,11 +86,8 @@ def score_with_spark(
     from tagger.data.schema import LabelSchema
     from tagger.engine.tagger import BUNDLE_FILE
 
-    if str(input_path).lower().endswith((".csv", ".tsv")):
-        raise ValueError(
-            f"{input_path}: Spark scoring reads Parquet or JSON Lines, not CSV; convert it, or "
-            "score it with the local engine"
-        )
+    if str(input_path).lower().endswith(CSV_SUFFIXES):
+        raise ValueError(not_csv(input_path))
     # Local mode: executors run this interpreter (and see this environment's packages).
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     own = spark is None
@@ -107,8 +104,10 @@ def score_with_spark(
             raise ValueError(f"{output_path} already exists: pass --overwrite to replace it")
         schema = LabelSchema.from_dict(json.loads((Path(model_dir) / BUNDLE_FILE).read_text())["schema"])
         spark.sparkContext.addFile(str(model_dir), recursive=True)  # shipped once to every executor
-        reader = spark.read
-        df = reader.parquet(input_path) if _is_parquet(spark, str(input_path)) else reader.json(input_path)
+        fmt = _input_format(spark, str(input_path))
+        if fmt == "csv":  # read as JSON it would be one broken row per line
+            raise ValueError(not_csv(input_path))
+        df = spark.read.parquet(input_path) if fmt == "parquet" else spark.read.json(input_path)
         for col in ("id", "text"):
             if col not in df.columns:
                 raise ValueError(f"{input_path}: no '{col}' column (columns: {', '.join(df.columns)})")
@@ -126,15 +125,30 @@ def score_with_spark(
             spark.stop()
 
 
-def _is_parquet(spark, path: str) -> bool:
-    """A Parquet file by its suffix, or a folder holding Parquet parts, looked up through Spark's
-    own file system (local, HDFS, s3a: whatever the path's scheme is); anything else is JSON Lines."""
+CSV_SUFFIXES = (".csv", ".tsv")
+
+
+def not_csv(path: str) -> str:
+    return (
+        f"{path}: Spark scoring reads Parquet or JSON Lines, not CSV; convert it, or score it with the "
+        "local engine"
+    )
+
+
+def _input_format(spark, path: str) -> str:
+    """'parquet' for a Parquet file by its suffix or a folder holding Parquet parts, 'csv' for a
+    folder of CSV parts only, else 'json' (JSON Lines): folders are looked into through Spark's own
+    file system (local, HDFS, s3a: whatever the path's scheme is)."""
     if path.endswith((".parquet", ".pq")):
-        return True
+        return "parquet"
     fs, folder = _hadoop_path(spark, path)
     if not fs.exists(folder) or not fs.getFileStatus(folder).isDirectory():
-        return False
-    return any(s.getPath().getName().endswith(".parquet") for s in fs.listStatus(folder))
+        return "json"
+    names = [s.getPath().getName().lower() for s in fs.listStatus(folder)]
+    data = [n for n in names if not n.startswith(("_", "."))]  # _SUCCESS, .crc files
+    if any(n.endswith(".parquet") for n in data):
+        return "parquet"
+    return "csv" if data and all(n.endswith(CSV_SUFFIXES) for n in data) else "json"
 
 
 def _hadoop_path(spark, path: str):
