@@ -9,6 +9,7 @@ a one-item list; an ASGI middleware rewrites both into `{"error", "field"?, "ind
 from __future__ import annotations
 
 import json
+import logging
 from http import HTTPStatus
 
 from bentoml.exceptions import BentoMLException
@@ -18,6 +19,9 @@ from tagger.results.annotate import MAX_BATCH_ITEMS, ArticleProblem
 from tagger.results.isolation import model_failure
 
 RETRY_AFTER_SECONDS = 2
+# BentoML's request logger: its records reach the server log at INFO (ours would need the root's
+# WARNING); service/logs.py drops its own tracebacks of refusals, logged here once instead
+REQUEST_LOG = logging.getLogger("bentoml._internal.server.http_app")
 # BentoML hides the message of every 5xx behind this one; our only 5xx of our own is the 503 of
 # service/admission.py, whose words the middleware puts back
 BENTOML_5XX = "An unexpected error has occurred, please check the server log."
@@ -141,9 +145,13 @@ def patch_openapi(doc: dict) -> dict:
     ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path, ops in doc.get("paths", {}).items():
         for op in ops.values():
+            responses = op.setdefault("responses", {})
             if "requestBody" in op:
                 op["requestBody"]["required"] = True  # every body route needs its JSON object
-            responses = op.setdefault("responses", {})
+                responses["415"] = {
+                    "description": "A Content-Type this route does not take (it says which it takes)",
+                    "content": ref,
+                }
             for code in ("400", "404"):
                 if code in responses:
                     responses[code]["content"] = ref
@@ -181,6 +189,7 @@ class ContractMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        send = _logging_refusals(scope, send)
         is_doc = scope["path"] == "/docs.json"
         if scope["path"] in UNSUPPORTED_ROUTES:
             why = UNSUPPORTED_ROUTES[scope["path"]]
@@ -315,6 +324,26 @@ def _replay(body: bytes, receive):
         return {"type": "http.request", "body": body, "more_body": False}
 
     return replayed
+
+
+def _logging_refusals(scope, send):
+    """`send`, logging each refused request (4xx, or busy: 503) as one line: what the client was told."""
+    status = 0
+
+    async def logged(message):
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif 400 <= status < 500 or status == 503:
+            try:
+                said = json.loads(message.get("body") or b"{}").get("error", "")
+            except (ValueError, AttributeError):
+                said = ""
+            REQUEST_LOG.info("Refused %s [%s]: %d %s", scope["path"], scope["method"], status, said)
+            status = 0  # once per answer
+        await send(message)
+
+    return logged
 
 
 async def _send_json(send, status: int, payload: object, extra_headers: list | None = None) -> None:

@@ -24,10 +24,12 @@ ARTICLES = [
 ]
 
 
-def call(port, path, body=None, raw: bytes | None = None, token=None, method=None):
+def call(
+    port, path, body=None, raw: bytes | None = None, token=None, method=None, content_type="application/json"
+):
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method)
-    req.add_header("Content-Type", "application/json")
+    req.add_header("Content-Type", content_type)
     if token:
         req.add_header("Authorization", f"Bearer {token}")
     try:

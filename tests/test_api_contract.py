@@ -77,6 +77,14 @@ def test_unsupported_route_is_neither_advertised_nor_served(server):
         and "/submit/submit" in doc["paths"]
     )
     assert doc["components"]["schemas"]["Error"]["required"] == ["error"]
+    # every route with a body documents the 415 a wrong Content-Type gets, and answers it
+    with_body = [p for p, ops in doc["paths"].items() if "requestBody" in ops.get("post", {})]
+    assert {"/classify", "/classify_batch", "/submit/submit"} <= set(with_body)
+    assert all("415" in doc["paths"][p]["post"]["responses"] for p in with_body)
+    status, raw = call(server.port, "/classify_batch", raw=b"{}", content_type="text/plain")
+    assert (
+        status == 415 and "Content-Type 'text/plain' is not accepted here" in error_of(status, raw)["error"]
+    )
     assert (
         "cannot be cancelled"
         in error_of(*call(server.port, "/submit/cancel?task_id=x", method="PUT"))["error"]
@@ -126,9 +134,8 @@ def test_a_busy_server_refuses_sync_calls_at_once_and_still_takes_jobs(promoted_
         assert refused and all(a == (503, "2", {"error": BUSY}) for a in refused), answers
         assert big.result()[0] == 200 or all(a[0] == 200 for a in singles)  # never both refused
         log = open(s.log.name).read()
-        assert f"503 busy: {MAX_BATCH_ITEMS} pending articles of other calls" in log or (
-            "Refused /classify_batch [POST]: 503 busy: 1 pending article of" in log
-        ), log[-3000:]
+        refused_path = "/classify_batch" if big.result()[0] == 503 else "/classify"
+        assert f"Refused {refused_path} [POST]: 503 {BUSY}" in log, log[-3000:]
 
 
 def test_largest_allowed_batch_and_short_calls_meanwhile_are_all_answered(server):
@@ -218,36 +225,43 @@ def test_model_failure_and_server_errors_come_in_the_error_shape():
     }
 
 
-def test_refusals_are_logged_as_one_line_and_server_errors_keep_their_traceback():
+def test_refusals_are_logged_as_one_line_and_server_errors_keep_their_traceback(caplog):
+    """Every refused request, on every route, is one INFO line from the contract saying what the
+    client was told; BentoML's own traceback of a refusal is dropped, a server error's kept."""
     import logging
 
     from bentoml.exceptions import BentoMLException
     from pydantic import BaseModel
 
-    from service.contract import ApiError
-    from service.logs import RefusalsOnOneLine
+    from service.contract import REQUEST_LOG, ApiError
+    from service.logs import DropRefusals
 
     class Body(BaseModel):
         text: str
 
-    def logged(exc: BaseException) -> logging.LogRecord:
+    def kept(exc: BaseException) -> bool:
         try:
             raise exc
         except BaseException:
             record = logging.LogRecord(
                 "x", logging.ERROR, "f", 1, "Exception on %s [%s]", ("/classify", "POST"), sys.exc_info()
             )
-        assert RefusalsOnOneLine().filter(record)
-        return record
+        return DropRefusals().filter(record)
 
     try:
         Body.model_validate({})
     except Exception as e:
         invalid = e
-    one = logged(invalid)
-    assert one.levelno == logging.INFO and one.exc_info is None
-    assert one.getMessage() == "Refused /classify [POST]: field 'text': missing"
-    too_big = logged(ApiError("too much text", field="articles", status=413))
-    assert too_big.getMessage() == "Refused /classify [POST]: 413 too much text" and too_big.exc_info is None
-    server_error = logged(BentoMLException("boom", error_code=500))
-    assert server_error.levelno == logging.ERROR and server_error.exc_info is not None
+    assert not kept(invalid) and not kept(ApiError("too much text", field="articles", status=413))
+    assert kept(BentoMLException("boom", error_code=500))
+
+    with caplog.at_level(logging.INFO, logger=REQUEST_LOG.name):
+        relay(400, json.dumps({"error": "field 'task_id': missing"}).encode())
+        relay(503, json.dumps({"error": BENTOML_5XX}).encode())
+        relay(200, b'{"topics": []}')
+        relay(500, json.dumps({"error": BENTOML_5XX}).encode())
+    assert [r.getMessage() for r in caplog.records] == [
+        "Refused /classify [GET]: 400 field 'task_id': missing",
+        f"Refused /classify [GET]: 503 {BUSY}",
+    ]
+    assert all(r.levelno == logging.INFO for r in caplog.records)

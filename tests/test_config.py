@@ -53,3 +53,9 @@ def test_label_paths_without_articles_are_named(tmp_path, schema):
     (tmp_path / "empty.jsonl").write_text("")
     with pytest.raises(ValueError, match=f"no labelled articles in {tmp_path}"):
         load_articles([tmp_path], schema)
+
+
+def test_the_smoke_config_never_stores_into_the_served_models():
+    """`tagger train --config tiny` (random weights) must not become the model `make run` serves."""
+    names = {load_config(c).registry.name for c in ("default", "accurate", "tiny")}
+    assert names == {"article-tagger", "article-tagger-accurate", "article-tagger-tiny"}

@@ -8,6 +8,7 @@ import pytest
 from tagger.data.corpus import load_labelled
 from tagger.data.corpus_check import word_count
 from tagger.data.dedup import near_duplicates
+from tagger.data.records import Article
 from tagger.data.shortcuts import shortcut_problems, shortcut_scores
 from tagger.data.split import split_articles
 
@@ -49,6 +50,20 @@ def test_framing_not_guessable_from_metadata_or_length(corpus, schema):
     """The shortcut probes of `tagger labels check` stay under their bound on our corpus."""
     scores = shortcut_scores(corpus, schema)
     assert not shortcut_problems(scores, len(corpus)), scores
+
+
+def test_articles_without_an_outlet_are_not_an_outlet_category(corpus, schema):
+    """Workbench corrections of pasted text carry no outlet: a few of them, all one framing, must
+    not move the outlet probe (they are no outlet a model could read), while the length probe
+    still sees them."""
+    corrections = [
+        Article(f"wb-{i}", a.text, a.topics, "pro-alignment", meta={"date": "2026-11-30"})
+        for i, a in enumerate(corpus[:40])
+    ]
+    before, after = shortcut_scores(corpus, schema), shortcut_scores(corpus + corrections, schema)
+    assert after["outlet country + kind"] == before["outlet country + kind"]
+    assert after["length + headline"] != before["length + headline"]
+    assert "outlet country + kind" not in shortcut_scores(corrections * 6, schema)  # none name one
 
 
 def test_label_balance(corpus, schema):

@@ -193,6 +193,26 @@ def test_openvino_profile_splits_a_call_into_its_kernels():
     assert sum(t[2] for t in times) > 0
 
 
+def test_openvino_converts_without_its_usage_telemetry():
+    """OpenVINO's converter would send usage events from a forked process (which once outlived a
+    stopped server, holding its port); ours runs its no-op stub. In a fresh interpreter, as a
+    server's worker imports it."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+from transformers import BertConfig, BertModel
+from tagger.engine.openvino_encoder import OpenVinoEncoder
+config = BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
+OpenVinoEncoder(BertModel(config, add_pooling_layer=False).eval(), "fp32")
+print(sys.modules["openvino.tools.ovc.convert_impl"].tm.__name__, sys.modules["openvino_telemetry"])
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.split() == ["openvino.tools.ovc.telemetry_stub", "None"]
+
+
 def test_op_profile_bound_takes_the_slower_of_exponentials_and_matmuls():
     """The bound in benchmarks/op_profile.py: attention no faster than its softmax's exponentials
     or its matmuls at the peak; fusing the rest away can only raise it."""

@@ -161,3 +161,14 @@ def test_named_files_are_checked_against_the_training_data(tmp_path):
     # a file of the data itself is checked against the rest of it, not against itself
     res = run_tagger("labels", "check", "--config", str(cfg), str(corpus / "old.jsonl"))
     assert res.returncode == 0 and "OK: 2 articles valid" in res.stdout, res.stderr
+
+
+def test_a_string_left_open_is_named_as_such(tmp_path):
+    from tagger.data.records import iter_json_lines
+
+    f = tmp_path / "open.jsonl"
+    f.write_bytes(b'{"id": "a1", "text": "Ministers met\n{"id": "a2"}\r\n')
+    assert list(iter_json_lines(f)) == [
+        (1, None, "invalid JSON: Unterminated string starting at (column 22)"),
+        (2, {"id": "a2"}, None),
+    ]

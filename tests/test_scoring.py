@@ -136,6 +136,12 @@ def test_unknown_model_is_named(tmp_path, rows, promoted_tiny):
     config.write_text("extends: tiny\nregistry:\n  name: t-nothing-stored\n")
     res = run_tagger("score", str(src), "-o", str(tmp_path / "out.jsonl"), "--config", str(config))
     assert res.returncode == 2 and "no promoted t-nothing-stored model" in res.stderr, res.stderr
+    assert f"train one with `tagger train --config {config}`" in res.stderr  # the store it would fill
+    res = run_tagger("models", "--config", str(config))
+    assert f"no models stored; train one with `tagger train --config {config}`" in res.stdout
+    # a store's name alone is not a model: said, not looked up as 'article-tagger:article-tagger'
+    res = run_tagger("score", str(src), "-o", str(tmp_path / "out.jsonl"), "--model", "article-tagger")
+    assert res.returncode == 2 and "'article-tagger' names a store of models, not one" in res.stderr
 
 
 def test_a_json_array_is_named_as_such_before_any_work(tmp_path, rows, promoted_tiny):
@@ -497,3 +503,24 @@ def test_spark_local_mode_matches_tagger_score(tmp_path, rows, promoted_tiny):
     assert (
         res.returncode == 2 and f"{parts}: Spark scoring reads Parquet or JSON Lines, not CSV" in res.stderr
     )
+
+
+def test_csv_output_writes_carried_objects_as_json(tmp_path):
+    from tagger.scoring.files import write_chunk
+
+    out = tmp_path / "o.csv"
+    write_chunk(out, [{"id": "a", "topics": ["trade", "defence"], "meta": {"k": 9}, "tags": [1, 2]}], "csv")
+    assert out.read_text().splitlines()[1] == 'a,trade;defence,"{""k"": 9}","[1, 2]"'
+
+
+def test_an_id_must_be_a_string_or_a_number():
+    import numpy as np
+
+    from tagger.scoring.job import row_error
+
+    for good in ("a1", 7, np.int64(7)):
+        assert row_error({"id": good, "text": "Ministers met."}) is None
+    assert (
+        row_error({"id": ["a"], "text": "Ministers met."}) == "'id' must be a string or a number, got a list"
+    )
+    assert row_error({"id": True, "text": "x"}) == "'id' must be a string or a number, got true/false"

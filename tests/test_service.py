@@ -104,8 +104,20 @@ def test_refused_requests_are_one_line_in_the_server_log(server):
     assert call(server.port, "/classify", {"text": "   "})[0] == 400
     assert call(server.port, "/classify", {"txt": "typo"})[0] == 400
     log = open(server.log.name, encoding="utf-8").read()
-    assert "Refused /classify [POST]: field 'text': empty or only whitespace" in log, log[-3000:]
-    assert "Refused /classify [POST]: field 'txt': unknown field (and 1 more)" in log, log[-3000:]
+    assert "Refused /classify [POST]: 400 field 'text': empty or only whitespace" in log, log[-3000:]
+    assert "Refused /classify [POST]: 400 field 'txt': unknown field (and 1 more)" in log, log[-3000:]
+    # refusals BentoML never sees, or does not log: the contract's own checks, the job routes
+    assert call(server.port, "/submit/submit", {"articles": []})[0] == 400
+    assert call(server.port, "/submit/status", method="GET")[0] == 400
+    assert call(server.port, "/classify", raw=b"x", content_type="text/plain")[0] == 415
+    log = open(server.log.name, encoding="utf-8").read()
+    assert "Refused /submit/submit [POST]: 400 field 'articles'" in log, log[-3000:]
+    assert "Refused /submit/status [GET]: 400 " in log, log[-3000:]
+    assert "Refused /classify [POST]: 415 Content-Type 'text/plain' is not accepted here" in log, log[-3000:]
+    line = "Refused /classify [POST]: 400 field 'text': empty"
+    before = log.count(line)
+    assert call(server.port, "/classify", {"text": "   "})[0] == 400
+    assert open(server.log.name, encoding="utf-8").read().count(line) == before + 1  # not also by BentoML
     assert "Traceback" not in log, log[-3000:]
 
 

@@ -240,3 +240,19 @@ def test_a_correction_under_another_articles_id_says_so(page, tmp_path, feedback
         saved.startswith(f"{taken}-") and f"id '{taken}' already names another article" in status.inner_text()
     )
     assert json.loads(feedback_file.read_text().splitlines()[-1])["id"] == saved
+
+
+def test_highlights_stay_on_their_sentences_after_emoji(page, server):
+    """The API's offsets count code points, JavaScript's strings UTF-16 units: each highlighted piece
+    must still lie inside one of the evidence sentences the API returned."""
+    text = "😀😀 Fans cheered 𝐏𝐚𝐤𝐢𝐬𝐭𝐚𝐧 on. " + SEED.read_text(encoding="utf-8")
+    page.fill("#read-title", "")
+    page.fill("#read-text", text)
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#read-result mark.ev", timeout=60_000)
+    marks = page.locator("#read-result mark.ev")
+    pieces = [marks.nth(i).inner_text() for i in range(marks.count())]
+    status, res = call(server.port, "/classify", {"text": text})
+    sentences = [ev["text"] for items in res["evidence"].values() for ev in items]
+    assert status == 200 and pieces and sentences
+    assert all(any(p.strip() in s for s in sentences) for p in pieces), (pieces, sentences)

@@ -26,18 +26,21 @@ function scoreRow(name, p, chosen) {
     el("span", { class: "badge", text: chosen ? "assigned" : "" }));
 }
 
-// Split the text at evidence offsets so overlapping sentences keep every label.
+// Split the text at evidence offsets so overlapping sentences keep every label. The API counts
+// characters as Python does (code points); JavaScript strings count UTF-16 units, so an emoji or a
+// math-bold letter before a sentence would shift every highlight: cut an array of code points.
 export function highlighted(text, evidence) {
   const spans = [];
   for (const [label, items] of Object.entries(evidence || {})) {
     for (const ev of items) spans.push({ ...ev, label });
   }
-  const cuts = [...new Set([0, text.length, ...spans.flatMap((s) => [s.start, s.end])])].sort((a, b) => a - b);
+  const chars = Array.from(text);
+  const cuts = [...new Set([0, chars.length, ...spans.flatMap((s) => [s.start, s.end])])].sort((a, b) => a - b);
   const out = el("div", { class: "article-text", tabindex: "0", "aria-label": "Article text, evidence highlighted" });
   for (let i = 0; i + 1 < cuts.length; i++) {
     const [a, b] = [cuts[i], cuts[i + 1]];
     const covering = spans.filter((s) => s.start <= a && s.end >= b);
-    const piece = text.slice(a, b);
+    const piece = chars.slice(a, b).join("");
     if (!covering.length) { out.append(piece); continue; }
     const labels = [...new Set(covering.map((s) => s.label))];
     out.append(el("mark", {

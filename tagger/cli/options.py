@@ -16,3 +16,8 @@ def add_config_flag(parser: argparse.ArgumentParser, what: str) -> None:
         metavar="NAME|FILE",
         help=f"training config: {what} (default: {DEFAULT_CONFIG})",
     )
+
+
+def train_command(config: str) -> str:
+    """The command that trains a model into `config`'s store, for messages."""
+    return "`tagger train`" if config == DEFAULT_CONFIG else f"`tagger train --config {config}`"

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tagger.cli.options import add_config_flag
+from tagger.cli.options import add_config_flag, train_command
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -46,7 +46,9 @@ def cmd_score(args: argparse.Namespace) -> int:
         registry = Registry(load_config(args.config).registry.name)
         tag = args.model or registry.promoted()
         if tag is None:
-            raise LookupError(f"no promoted {registry.name} model; train one with `tagger train`")
+            raise LookupError(
+                f"no promoted {registry.name} model; train one with {train_command(args.config)}"
+            )
         tag = registry.full_tag(tag)
         model_dir = registry.path(tag)
     except (LookupError, ValueError, FileNotFoundError) as e:

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from tagger.cli.options import add_config_flag
+from tagger.cli.options import add_config_flag, train_command
 from tagger.data.corpus import LabelFileError
 from tagger.paths import runs_dir
 
@@ -146,7 +146,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         print(f"promoted {tag} (was {before or 'none'}); restart the service to load it")
     models = registry.list()
     if not models:
-        print("no models stored; train one with `tagger train`")
+        print(f"no models stored; train one with {train_command(args.config)}")
         return 0
     print(f"{'':2}{'tag':40} {'created':17} {'topics F1':>9} {'framing F1':>10}  data")
     for m in models:

@@ -79,10 +79,10 @@ def iter_json_lines(
                     yield n, None, "empty line"
                 continue
             try:
-                obj = json.loads(line)
+                # without its newline, or a string left open would read as "Invalid control character"
+                obj = json.loads(line.rstrip("\r\n"))
             except json.JSONDecodeError as e:
-                # the column in this line (a missing brace is found at its end, past the newline)
-                column = min(e.pos, len(line.rstrip("\r\n"))) + 1
+                column = e.pos + 1  # a missing brace is found at the line's end
                 yield n, None, f"invalid JSON: {e.msg} (column {column})"
                 continue
             if not isinstance(obj, dict):

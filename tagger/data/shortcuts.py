@@ -32,29 +32,34 @@ def _length_features(articles: list[Article]) -> np.ndarray:
 
 
 def shortcut_scores(articles: list[Article], schema: LabelSchema, seed: int = 0) -> dict[str, float]:
-    """5-fold CV framing macro-F1 of: outlet country + kind (one-hot, logistic regression) and
-    length + headline presence (a depth-4 tree, which finds any length band)."""
+    """5-fold CV framing macro-F1 of: outlet country + kind (one-hot, logistic regression), over
+    the articles that name their outlet, and length + headline presence (a depth-4 tree, which finds
+    any length band), over all. Articles without outlet metadata (workbench corrections of pasted
+    text, say) are not an outlet the model could learn to read, so they are not a category of it."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.tree import DecisionTreeClassifier
 
-    y = np.array([schema.framings.index(a.framing) for a in articles])
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
-    probes = {
-        "outlet country + kind": (
+    named = [a for a in articles if a.meta.get("outlet_country") and a.meta.get("outlet_kind")]
+    probes = {}
+    if len(named) >= MIN_ARTICLES:
+        probes["outlet country + kind"] = (
             LogisticRegression(max_iter=2000, class_weight="balanced"),
-            _outlet_features(articles),
-        ),
-        "length + headline": (
-            DecisionTreeClassifier(max_depth=4, class_weight="balanced", random_state=seed),
-            _length_features(articles),
-        ),
-    }
-    return {
-        name: round(float(f1_score(y, cross_val_predict(model, x, y, cv=folds), average="macro")), 3)
-        for name, (model, x) in probes.items()
-    }
+            named,
+            _outlet_features(named),
+        )
+    probes["length + headline"] = (
+        DecisionTreeClassifier(max_depth=4, class_weight="balanced", random_state=seed),
+        articles,
+        _length_features(articles),
+    )
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
+    out = {}
+    for name, (model, arts, x) in probes.items():
+        y = np.array([schema.framings.index(a.framing) for a in arts])
+        out[name] = round(float(f1_score(y, cross_val_predict(model, x, y, cv=folds), average="macro")), 3)
+    return out
 
 
 def shortcut_problems(scores: dict[str, float], n_articles: int) -> list[str]:

@@ -9,6 +9,7 @@ stay PyTorch's and are shared with every other engine.
 
 from __future__ import annotations
 
+import sys
 import threading
 import warnings
 from types import SimpleNamespace
@@ -17,6 +18,18 @@ import torch
 from torch import nn
 
 PRECISIONS = {"bf16": "bf16", "fp32": "f32"}
+
+
+def import_openvino():
+    """OpenVINO without its usage telemetry. Its model converter sends usage events to Google
+    Analytics unless the user opted out, from a forked process that can hang on a DNS lookup and
+    then outlive a stopped server, holding its port. We fetch nothing and send nothing: when the
+    telemetry package cannot be imported, OpenVINO uses its own no-op stub."""
+    if "openvino" not in sys.modules:
+        sys.modules.setdefault("openvino_telemetry", None)  # None: `import openvino_telemetry` fails
+    import openvino
+
+    return openvino
 
 
 class LastHiddenState(nn.Module):
@@ -34,7 +47,7 @@ class OpenVinoEncoder:
     def __init__(
         self, encoder: nn.Module, precision: str = "bf16", threads: int | None = None, profile: bool = False
     ):
-        import openvino as ov  # only where this engine is chosen
+        ov = import_openvino()  # only where this engine is chosen
 
         if precision not in PRECISIONS:
             raise ValueError(f"OpenVINO precision {precision!r}: expected one of {', '.join(PRECISIONS)}")

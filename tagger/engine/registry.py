@@ -135,6 +135,11 @@ class Registry:
 
     def full_tag(self, tag: str) -> str:
         """The full tag of a stored model ('name:version' or just the version); LookupError if absent."""
+        if tag == self.name:
+            raise LookupError(
+                f"'{tag}' names a store of models, not one: give a version or name:version (`tagger models` "
+                "lists them), or leave the model out for the promoted one"
+            )
         tag = tag if ":" in tag else f"{self.name}:{tag}"
         try:
             bentoml.Tag.from_taglike(tag)

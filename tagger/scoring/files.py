@@ -223,7 +223,11 @@ def write_chunk(path: Path, rows: list[dict], fmt: str) -> None:
 
 
 def _csv_value(v):
-    return ";".join(v) if isinstance(v, list) else v
+    """Topics (a list of names) as 'a;b'; any other list or object a row carries through as JSON,
+    not as Python's repr."""
+    if isinstance(v, list) and all(isinstance(x, str) for x in v):
+        return ";".join(v)
+    return _as_text(v) if isinstance(v, list | dict) else v
 
 
 def _arrow_table(rows: list[dict]):

@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
+from numbers import Number
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -46,6 +47,8 @@ def row_error(row: dict) -> str | None:
         return "empty 'text'"
     if "id" not in row or row["id"] in (None, ""):
         return "missing 'id'"
+    if isinstance(row["id"], bool) or not isinstance(row["id"], str | Number):  # numpy's too (Spark)
+        return f"'id' must be a string or a number, got {json_type(row['id'])}"
     return None
 
 
