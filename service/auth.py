@@ -6,6 +6,8 @@ import hmac
 import json
 import os
 
+from service.contract import logging_refusals
+
 TOKEN_ENV = "TAGGER_API_TOKEN"
 OPEN_PATHS = ("/healthz", "/readyz", "/livez", "/metrics")  # probes and scraping stay open
 PAGE_PATHS = ("/", "/workbench/static/")  # the workbench page and its files: no data, it asks for the token
@@ -25,6 +27,7 @@ class BearerAuth:
         if hmac.compare_digest(header, f"Bearer {self.token}"):
             return await self.app(scope, receive, send)
         body = json.dumps({"error": "missing or wrong bearer token (header 'Authorization: Bearer <token>')"})
+        send = logging_refusals(scope, send)  # this middleware is outside the contract's: its own line
         await send(
             {
                 "type": "http.response.start",

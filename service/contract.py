@@ -189,7 +189,7 @@ class ContractMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        send = _logging_refusals(scope, send)
+        send = logging_refusals(scope, send)
         is_doc = scope["path"] == "/docs.json"
         if scope["path"] in UNSUPPORTED_ROUTES:
             why = UNSUPPORTED_ROUTES[scope["path"]]
@@ -326,7 +326,7 @@ def _replay(body: bytes, receive):
     return replayed
 
 
-def _logging_refusals(scope, send):
+def logging_refusals(scope, send):
     """`send`, logging each refused request (4xx, or busy: 503) as one line: what the client was told."""
     status = 0
 

@@ -156,11 +156,24 @@ def test_named_files_are_checked_against_the_training_data(tmp_path):
     assert f"{new}:2: 'new-1' is a near-copy of 'old-1' ({corpus / 'old.jsonl'}:1;" in res.stderr
     assert "FAILED: 2 problem(s)" in res.stderr  # the data's own articles are not re-listed
     assert "checked against the 1 other label file(s) of --config" in res.stdout
-    assert res.stdout.startswith("1 articles")  # the summary is of the named file's valid articles
+    assert res.stdout.startswith("2 articles")  # the summary is of the named file
     assert run_tagger("labels", "check", "--config", str(cfg), "--alone", str(new)).returncode == 0
     # a file of the data itself is checked against the rest of it, not against itself
     res = run_tagger("labels", "check", "--config", str(cfg), str(corpus / "old.jsonl"))
     assert res.returncode == 0 and "OK: 2 articles valid" in res.stdout, res.stderr
+    assert "reads no other label files: checked alone" in res.stdout
+    # a correction in the data's feedback log (read after everything else) is still a near-copy
+    # of the named article; a name that merely starts like a data file's is not one of them
+    (corpus / "feedback").mkdir()
+    (corpus / "feedback" / "corrections.jsonl").write_bytes(
+        line(id="wb-1", text=story + " A spokesman said.")
+    )
+    odd = tmp_path / "corpus" / "old.jsonl copy.jsonl"
+    odd.write_bytes(line(id="new-2", text=story + " Officials agreed."))
+    res = run_tagger("labels", "check", "--config", str(cfg), str(odd))
+    assert res.returncode == 1 and f"{odd}:1: 'new-2' is a near-copy of 'old-1'" in res.stderr, res.stderr
+    assert f"{odd}:1: 'new-2' is a near-copy of 'wb-1'" in res.stderr
+    assert "OK" not in res.stdout and res.stdout.startswith("1 articles")
 
 
 def test_a_string_left_open_is_named_as_such(tmp_path):

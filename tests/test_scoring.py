@@ -139,6 +139,8 @@ def test_unknown_model_is_named(tmp_path, rows, promoted_tiny):
     assert f"train one with `tagger train --config {config}`" in res.stderr  # the store it would fill
     res = run_tagger("models", "--config", str(config))
     assert f"no models stored; train one with `tagger train --config {config}`" in res.stdout
+    res = run_tagger("evaluate", str(src), "--config", str(config), "-o", str(tmp_path / "ev"))
+    assert res.returncode == 2 and f"train one with `tagger train --config {config}`" in res.stderr
     # a store's name alone is not a model: said, not looked up as 'article-tagger:article-tagger'
     res = run_tagger("score", str(src), "-o", str(tmp_path / "out.jsonl"), "--model", "article-tagger")
     assert res.returncode == 2 and "'article-tagger' names a store of models, not one" in res.stderr

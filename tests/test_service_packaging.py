@@ -26,6 +26,7 @@ def test_auth_on_when_token_set(promoted_tiny):
         assert call(s.port, "/classify", ARTICLES[0], token="wrong")[0] == 401
         assert call(s.port, "/classify", ARTICLES[0], token="s3cret")[0] == 200
         assert call(s.port, "/healthz", method="GET")[0] == 200
+        assert s.log_tail().count("Refused /classify [POST]: 401 missing or wrong bearer token") == 2
     finally:
         s.stop()
 

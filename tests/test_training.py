@@ -60,6 +60,8 @@ def test_train_evaluate_store_promote_and_load(small_corpus, tmp_path):
     )
     for name in files:
         assert (model_dir / name).exists(), name
+    # the stored copy of the run's record carries the verdict too (decided before it was written)
+    assert json.loads((model_dir / "metrics.json").read_text())["promotion"] == metrics["promotion"]
 
     tagger = reg.load()
     [out] = tagger.predict(
@@ -372,3 +374,16 @@ def test_ctrl_c_ends_any_command_without_a_traceback(monkeypatch, capsys):
     monkeypatch.setattr(labels, "cmd_check", interrupted)
     assert main.main(["labels", "check"]) == 130
     assert capsys.readouterr().err.strip() == "interrupted: tagger labels check stopped"
+
+
+def test_an_article_seen_in_two_splits_counts_once():
+    from tagger.data.dedup import fingerprint
+    from tagger.data.records import Article
+    from training.data import seen_in_training
+
+    arts = [Article(str(i), t, [], "neutral") for i, t in enumerate(["Same text here.", "Other.", "New."])]
+    seen = {
+        "train": [fingerprint("same  TEXT here")],
+        "validation": [fingerprint("same text here"), fingerprint("other")],
+    }
+    assert seen_in_training(arts, seen) == {"train": 1, "validation": 1}

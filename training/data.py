@@ -50,9 +50,13 @@ def trained_on(splits: dict[str, list[Article]]) -> dict[str, list[str]]:
 
 
 def seen_in_training(articles: list[Article], seen: dict[str, list[str]]) -> dict[str, int]:
-    """How many of `articles` a model already saw, per split of its own ({} when none)."""
-    prints = [fingerprint(a.text) for a in articles]
-    counts = {k: len([p for p in prints if p in set_]) for k, set_ in ((k, set(v)) for k, v in seen.items())}
+    """How many of `articles` a model already saw, each counted once, under the first of its
+    splits that holds it ({} when none)."""
+    splits = {k: set(v) for k, v in seen.items()}
+    counts = {k: 0 for k in splits}
+    for p in (fingerprint(a.text) for a in articles):
+        if where := next((k for k, v in splits.items() if p in v), None):
+            counts[where] += 1
     return {k: n for k, n in counts.items() if n}
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from tagger.cli.io_paths import io_problem
 from tagger.cli.options import add_config_flag
 from tagger.data import labelstudio
-from tagger.data.corpus import label_files, load_labelled
+from tagger.data.corpus import LABEL_SUFFIXES, label_files, load_labelled
 from tagger.data.corpus_check import duplicate_problems, format_corpus_summary, summarize_corpus
 from tagger.data.dedup import near_duplicates
-from tagger.data.records import Problem, iter_json_lines
+from tagger.data.records import Article, Problem, iter_json_lines
 from tagger.data.schema import LabelSchema
 from tagger.data.shortcuts import shortcut_problems
 from tagger.paths import labels_dir
@@ -76,7 +76,21 @@ def training_files_besides(paths: list[str], config: str) -> list[Path]:
     from training.data import resolve_paths
 
     named = {p.resolve() for p in label_files(paths)}
-    return [f for f in label_files(resolve_paths(load_config(config).data.paths)) if f.resolve() not in named]
+    data = label_files(resolve_paths(load_config(config).data.paths))
+    return [f for f in data if f.exists() and f.suffix.lower() in LABEL_SUFFIXES and f.resolve() not in named]
+
+
+def cross_problems(named: list[Article], context: list[Path], paths: list[str], schema) -> list[Problem]:
+    """What only shows with the other label files read too: an id they already hold, and a
+    near-copy of one of their articles, each reported at the named file's article."""
+    together, problems = load_labelled([*context, *paths], schema)  # named files last: theirs the clash
+    at_named = {str(f) for f in label_files(paths)}
+    out = [p for p in problems if p.path in at_named and "duplicate id" in p.message]
+    ids = {a.id for a in named}
+    by_id = {**{a.id: a for a in together}, **{a.id: a for a in named}}  # the named article's own place
+    pairs = near_duplicates({a.id: a.text for a in together})
+    crossing = [(b, a, j) if a in ids else (a, b, j) for a, b, j in pairs if (a in ids) != (b in ids)]
+    return out + duplicate_problems(crossing, list(by_id.values()))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -86,29 +100,24 @@ def cmd_check(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    named_files = bool(args.paths)
     args.paths = args.paths or [str(labels_dir())]
-    loaded, problems = load_labelled(
-        [*context, *args.paths], schema
-    )  # named files read last: theirs the clash
-    context_files = set(map(str, context))
-    problems = [p for p in problems if p.path not in context_files]
-    # sources read "path:line", or "path task #2 (id 6)" for a Label Studio export
-    in_context = tuple(f + sep for f in context_files for sep in (":", " "))
-    articles = [a for a in loaded if not a.source.startswith(in_context)]
+    articles, problems = load_labelled(args.paths, schema)
     if articles:
         summary = summarize_corpus(articles, schema)
         print(format_corpus_summary(summary, schema))
-        pairs = near_duplicates({a.id: a.text for a in loaded}) if context else summary.duplicates
-        named = {a.id for a in articles}
-        problems += duplicate_problems([d for d in pairs if d[1] in named], loaded)
+        problems += duplicate_problems(summary.duplicates, articles)
         problems += [
             Problem(", ".join(args.paths), 0, msg)
             for msg in shortcut_problems(summary.shortcuts, len(articles))
         ]
     if context:
+        problems += [p for p in cross_problems(articles, context, args.paths, schema) if p not in problems]
         print(
             f"\nchecked against the {len(context)} other label file(s) of --config {args.config} (ids, near-copies)"
         )
+    elif named_files and not args.alone:
+        print(f"\n--config {args.config} reads no other label files: checked alone")
     if problems:
         _report(problems)
         print(f"\nFAILED: {len(problems)} problem(s) in label files", file=sys.stderr)

@@ -80,6 +80,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     try:
         cfg = load_config(args.config)
         registry = Registry(cfg.registry.name)  # accurate: article-tagger-accurate
+        if args.model is None and registry.promoted() is None:
+            raise LookupError(
+                f"no promoted {registry.name} model; train one with {train_command(args.config)}"
+            )
         tagger = registry.load(args.model)
         sets = {", ".join(map(str, args.paths)): load_articles(args.paths, tagger.schema)}
         if not args.no_eval_sets:

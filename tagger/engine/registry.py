@@ -138,7 +138,7 @@ class Registry:
         if tag == self.name:
             raise LookupError(
                 f"'{tag}' names a store of models, not one: give a version or name:version (`tagger models` "
-                "lists them), or leave the model out for the promoted one"
+                "lists them)"
             )
         tag = tag if ":" in tag else f"{self.name}:{tag}"
         try:

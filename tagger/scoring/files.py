@@ -223,8 +223,8 @@ def write_chunk(path: Path, rows: list[dict], fmt: str) -> None:
 
 
 def _csv_value(v):
-    """Topics (a list of names) as 'a;b'; any other list or object a row carries through as JSON,
-    not as Python's repr."""
+    """A list of names (topics, or a carried list of strings) as 'a;b'; any other list or object
+    as JSON, not as Python's repr."""
     if isinstance(v, list) and all(isinstance(x, str) for x in v):
         return ";".join(v)
     return _as_text(v) if isinstance(v, list | dict) else v

@@ -148,7 +148,8 @@ def _input_format(spark, path: str) -> str:
     data = [n for n in names if not n.startswith(("_", "."))]  # _SUCCESS, .crc files
     if any(n.endswith(".parquet") for n in data):
         return "parquet"
-    return "csv" if data and all(n.endswith(CSV_SUFFIXES) for n in data) else "json"
+    csv_parts = [set(Path(n).suffixes) & set(CSV_SUFFIXES) for n in data]  # part-0.csv, part-0.csv.gz
+    return "csv" if data and all(csv_parts) else "json"
 
 
 def _hadoop_path(spark, path: str):
