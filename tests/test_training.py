@@ -386,4 +386,5 @@ def test_an_article_seen_in_two_splits_counts_once():
         "train": [fingerprint("same  TEXT here")],
         "validation": [fingerprint("same text here"), fingerprint("other")],
     }
-    assert seen_in_training(arts, seen) == {"train": 1, "validation": 1}
+    assert seen_in_training({"set": arts}, seen) == {"set": {"train": 1, "validation": 1}}
+    assert seen_in_training({"none": arts[2:]}, seen) == {}

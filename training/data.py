@@ -49,15 +49,19 @@ def trained_on(splits: dict[str, list[Article]]) -> dict[str, list[str]]:
     return {k: sorted({fingerprint(a.text) for a in splits[k]}) for k in ("train", "validation")}
 
 
-def seen_in_training(articles: list[Article], seen: dict[str, list[str]]) -> dict[str, int]:
-    """How many of `articles` a model already saw, each counted once, under the first of its
-    splits that holds it ({} when none)."""
+def seen_in_training(sets: dict[str, list[Article]], seen: dict[str, list[str]]) -> dict[str, dict[str, int]]:
+    """Per set holding any, how many of its articles a model already saw, each counted once, under
+    the first of its splits that holds it."""
     splits = {k: set(v) for k, v in seen.items()}
-    counts = {k: 0 for k in splits}
-    for p in (fingerprint(a.text) for a in articles):
-        if where := next((k for k, v in splits.items() if p in v), None):
-            counts[where] += 1
-    return {k: n for k, n in counts.items() if n}
+    out = {}
+    for name, articles in sets.items():
+        counts = {k: 0 for k in splits}
+        for p in (fingerprint(a.text) for a in articles):
+            if where := next((k for k, v in splits.items() if p in v), None):
+                counts[where] += 1
+        if found := {k: n for k, n in counts.items() if n}:
+            out[name] = found
+    return out
 
 
 def split_for_training(articles: list[Article], schema: LabelSchema, fractions) -> dict[str, list[Article]]:

@@ -259,13 +259,12 @@ def store(registry: Registry, tagger: Tagger, run: dict, results: dict, run_dir:
     return registry.save(tagger, metadata, {name: run_dir / name for name in names}, tag=run["model"])
 
 
-def warn_seen(data: RunData) -> dict[str, dict[str, int]]:
+def warn_seen(sets: dict[str, list[Article]], trained: dict[str, list[str]]) -> dict[str, dict[str, int]]:
     """Named evaluation sets holding articles the model trains on: said, and kept in the record."""
-    seen = trained_on(data.splits)
-    out = {name: n for name, arts in data.eval_sets.items() if (n := seen_in_training(arts, seen))}
-    for name, n in out.items():
-        print(f"warning: evaluation set '{name}': {seen_line(n, len(data.eval_sets[name]))}")
-    return out
+    seen = seen_in_training(sets, trained)
+    for name, n in seen.items():
+        print(f"warning: evaluation set '{name}': {seen_line(n, len(sets[name]))}")
+    return seen
 
 
 def run_training(
@@ -298,12 +297,13 @@ def run_training(
         "wall_seconds": round(time.time() - data.started, 1),
         "phase_seconds": data.phases,  # saving comes after
     }
-    if seen := warn_seen(data):
+    trained = trained_on(data.splits)
+    if seen := warn_seen(data.eval_sets, trained):
         run["seen_in_training"] = seen
     run_dir = runs_dir / provenance["trained_at"].replace(":", "")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(dump(cfg))
-    (run_dir / TRAINED_ON_FILE).write_text(json.dumps(trained_on(data.splits)))
+    (run_dir / TRAINED_ON_FILE).write_text(json.dumps(trained))
     registry = Registry(cfg.registry.name)
     run["model"] = registry.new_tag()
     basis, promoted, reason = decide_promotion(registry, cfg, results, schema, force)

@@ -21,3 +21,12 @@ def add_config_flag(parser: argparse.ArgumentParser, what: str) -> None:
 def train_command(config: str) -> str:
     """The command that trains a model into `config`'s store, for messages."""
     return "`tagger train`" if config == DEFAULT_CONFIG else f"`tagger train --config {config}`"
+
+
+def chosen_model(registry, model: str | None, config: str) -> str:
+    """The full tag of `--model`, else of the config's promoted model (a `Registry`'s); LookupError
+    naming the command that trains one when there is none."""
+    tag = model or registry.promoted()
+    if tag is None:
+        raise LookupError(f"no promoted {registry.name} model; train one with {train_command(config)}")
+    return registry.full_tag(tag)

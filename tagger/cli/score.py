@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tagger.cli.options import add_config_flag, train_command
+from tagger.cli.options import add_config_flag, chosen_model
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -44,12 +44,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     try:
         registry = Registry(load_config(args.config).registry.name)
-        tag = args.model or registry.promoted()
-        if tag is None:
-            raise LookupError(
-                f"no promoted {registry.name} model; train one with {train_command(args.config)}"
-            )
-        tag = registry.full_tag(tag)
+        tag = chosen_model(registry, args.model, args.config)
         model_dir = registry.path(tag)
     except (LookupError, ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from tagger.cli.options import add_config_flag, train_command
+from tagger.cli.options import add_config_flag, chosen_model, train_command
 from tagger.data.corpus import LabelFileError
 from tagger.paths import runs_dir
 
@@ -80,11 +80,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     try:
         cfg = load_config(args.config)
         registry = Registry(cfg.registry.name)  # accurate: article-tagger-accurate
-        if args.model is None and registry.promoted() is None:
-            raise LookupError(
-                f"no promoted {registry.name} model; train one with {train_command(args.config)}"
-            )
-        tagger = registry.load(args.model)
+        tagger = registry.load(chosen_model(registry, args.model, args.config))
         sets = {", ".join(map(str, args.paths)): load_articles(args.paths, tagger.schema)}
         if not args.no_eval_sets:
             sets.update(load_eval_sets(cfg, tagger.schema))
@@ -121,8 +117,7 @@ def seen_by(model_dir: Path, sets: dict) -> dict[str, dict[str, int]]:
             "note: this model predates the record of its training texts; overlap not checked", file=sys.stderr
         )
         return {}
-    trained_on = json.loads(path.read_text())
-    out = {name: n for name, articles in sets.items() if (n := seen_in_training(articles, trained_on))}
+    out = seen_in_training(sets, json.loads(path.read_text()))
     for name, n in out.items():
         print(f"warning: {name}: {seen_line(n, len(sets[name]))}", file=sys.stderr)
     return out
