@@ -237,6 +237,25 @@ def test_interrupted_run_leaves_the_promoted_model(small_corpus, tmp_path, monke
     assert Registry("t-int").promoted() == first.tag and len(Registry("t-int").list()) == 1
 
 
+def test_a_run_whose_model_cannot_be_stored_does_not_report_it_promoted(small_corpus, tmp_path, monkeypatch):
+    from training import pipeline
+    from training.config import load_config
+
+    cfg = load_config("tiny", [f"data.paths=[{small_corpus}]", "registry.name=t-nostore"])
+
+    def full_disk(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pipeline.Registry, "save", full_disk)
+    with pytest.raises(OSError):
+        pipeline.run_training(cfg, "tiny", tmp_path)
+    [run_dir] = [p for p in tmp_path.iterdir() if p.is_dir()]
+    report = (run_dir / "report.md").read_text()
+    assert "NOT stored: OSError: [Errno 28] No space left on device" in report
+    assert json.loads((run_dir / "metrics.json").read_text())["promotion"]["promoted"] is None
+    assert Registry("t-nostore").promoted() is None
+
+
 def test_git_commit_is_recorded_when_there_is_one(tmp_path, monkeypatch):
     from training.pipeline import git_commit
 

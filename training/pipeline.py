@@ -308,9 +308,14 @@ def run_training(
     run["model"] = registry.new_tag()
     basis, promoted, reason = decide_promotion(registry, cfg, results, schema, force)
     write_report(run_dir, "Training run", results, schema, run, promotion=(promoted, reason))
-    tag = store(registry, tagger, run, results, run_dir, basis)
-    if promoted:
-        registry.promote(tag)
+    try:
+        tag = store(registry, tagger, run, results, run_dir, basis)
+        if promoted:
+            registry.promote(tag)
+    except BaseException as e:  # the report gave the verdict in advance: say what happened instead
+        failed = f"{type(e).__name__}: {e} (the verdict would have been: {reason})"
+        write_report(run_dir, "Training run", results, schema, run, promotion=(None, failed))
+        raise
     for name, per_model in results.items():
         print(f"\n{name}:\n" + comparison_table(per_model) + "\n" + intervals_line(per_model))
     return RunResult(tag=tag, promoted=promoted, reason=reason, run_dir=run_dir, metrics=results[TEST][OURS])

@@ -112,11 +112,12 @@ def write_report(
     results: dict[str, dict[str, dict]],
     schema: LabelSchema,
     run: dict,
-    promotion: tuple[bool, str] | None = None,
+    promotion: tuple[bool | None, str] | None = None,
 ) -> Path:
     """`results` maps set name -> model name -> metrics; in each set the first model is ours and
     the others (baselines) are compared with it. The first set's plots keep the plain file names.
-    `run["seen_in_training"]` ({set: {split: count}}) is said under each set it names."""
+    `run["seen_in_training"]` ({set: {split: count}}) is said under each set it names.
+    `promotion` is (promoted, why); promoted None: the model could not be stored at all."""
     out_dir.mkdir(parents=True, exist_ok=True)
     payload = {"run": run, "sets": results, "margins": {}}
     md = [f"# {title}", "", _run_lines(run), ""]
@@ -156,12 +157,8 @@ def write_report(
         ]
     if promotion is not None:
         payload["promotion"] = {"promoted": promotion[0], "reason": promotion[1]}
-        md += [
-            "## Promotion",
-            "",
-            f"{'promoted' if promotion[0] else 'stored, NOT promoted'}: {promotion[1]}",
-            "",
-        ]
+        verdict = {True: "promoted", False: "stored, NOT promoted", None: "NOT stored"}[promotion[0]]
+        md += ["## Promotion", "", f"{verdict}: {promotion[1]}", ""]
     (out_dir / "metrics.json").write_text(json.dumps(payload, indent=2))
     path = out_dir / "report.md"
     path.write_text("\n".join(md))
