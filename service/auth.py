@@ -10,7 +10,9 @@ from service.contract import logging_refusals
 
 TOKEN_ENV = "TAGGER_API_TOKEN"
 OPEN_PATHS = ("/healthz", "/readyz", "/livez", "/metrics")  # probes and scraping stay open
-PAGE_PATHS = ("/", "/workbench/static/")  # the workbench page and its files: no data, it asks for the token
+# pages and their files hold no data (the workbench asks for the token; Swagger UI reads the contract)
+PAGE_PATHS = ("/", "/docs", "/docs.json")
+PAGE_PREFIXES = ("/workbench/static/", "/static_content/")
 
 
 class BearerAuth:
@@ -39,4 +41,4 @@ class BearerAuth:
 
 
 def _open(path: str) -> bool:
-    return path.startswith(OPEN_PATHS) or path == PAGE_PATHS[0] or path.startswith(PAGE_PATHS[1:])
+    return path.startswith(OPEN_PATHS) or path in PAGE_PATHS or path.startswith(PAGE_PREFIXES)

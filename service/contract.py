@@ -47,6 +47,11 @@ FRIENDLIER = {  # pydantic's wording, where it is obscure for our fields
     "extra_forbidden": "unknown field",
     "missing": "missing",
 }
+API_DESCRIPTION = (
+    "Tags news articles with their topics (zero or more) and their framing (exactly one), with "
+    "calibrated scores and the sentences behind each label. The label names and definitions: "
+    "GET /workbench/api/schema. Every error answer is one object, `{error, field?, index?}`."
+)
 TOO_MUCH_TEXT = "too_much_text"  # a body check's error type that is answered 413, not 400
 TASK_ROUTES = {"/submit/status", "/submit/get", "/submit/retry"}  # they take ?task_id=
 TASK_STATES = ["pending", "in_progress", "completed", "failed", "canceled"]  # what BentoML reports
@@ -132,6 +137,9 @@ def normalise_error(payload: object) -> dict:
 def patch_openapi(doc: dict) -> dict:
     """Make the generated document match behaviour: our error shape on every 4xx, the 413, 422 and
     503 answers, the task states BentoML really reports, and no route that cannot work here."""
+    # BentoML's default description embeds badge images from shields.io and others: Swagger UI
+    # would fetch them from those hosts
+    doc.setdefault("info", {})["description"] = API_DESCRIPTION
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     schemas["Error"] = ERROR_SCHEMA
     for name in ("InvalidArgument", "NotFound"):

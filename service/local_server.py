@@ -12,9 +12,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tagger.cli.serve import RESULT_STORE_ENV, SERVICE
 from tagger.paths import project_dir
-
-SERVICE = "service.service:TaggerService"
 
 
 def free_port() -> int:
@@ -45,7 +44,7 @@ class LocalServer:
         self.proc = subprocess.Popen(
             cmd,
             cwd=cwd or project_dir(),
-            env={**os.environ, "BENTOML_RESULT_STORE": self.log.name + ".tasks.db", **(env or {})},
+            env={**os.environ, RESULT_STORE_ENV: self.log.name + ".tasks.db", **(env or {})},
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -67,7 +67,10 @@ def _problem(prefix: str, e: Exception) -> JSONResponse:
 
 async def _json(request: Request, *required: str) -> dict:
     """The request's JSON object; a missing required field is named (FieldError)."""
-    body = json.loads(await request.body())
+    try:
+        body = json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"the request body is not valid JSON ({e})") from None
     if not isinstance(body, dict):
         raise ValueError("expected a JSON object")
     for name in required:
@@ -102,10 +105,9 @@ async def index(_: Request) -> Response:
 
 
 async def swagger(_: Request) -> Response:
-    """BentoML's Swagger UI page, which the workbench displaced from `/`, at `/docs`."""
-    import _bentoml_impl.server  # BentoML's own page; its assets stay at /static_content
-
-    return FileResponse(Path(_bentoml_impl.server.__file__).parent / "main-openapi.html")
+    """Swagger UI, which the workbench displaced from `/`, at `/docs`: our page over BentoML's
+    assets at /static_content (BentoML's own page would load Google Tag Manager)."""
+    return FileResponse(STATIC / "docs.html", headers={"Cache-Control": "no-cache"})
 
 
 async def get_schema(_: Request) -> Response:

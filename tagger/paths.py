@@ -30,6 +30,6 @@ def runs_dir() -> Path:
 
 
 def resolve(path: str | Path) -> Path:
-    """A config or flag path: absolute as given, else relative to the project folder."""
+    """A path from a config or the environment: absolute as given, else relative to the project folder."""
     path = Path(path)
     return path if path.is_absolute() else project_dir() / path

@@ -36,7 +36,9 @@ def chromium_browser():
         sync_api = pytest.importorskip(
             "playwright.sync_api", reason="the playwright package is not installed (pip install -e '.[dev]')"
         )
-    assert CHROMIUM, "TAGGER_REQUIRE_BROWSER is set but chromium is not installed"
+    assert CHROMIUM, (
+        "CI=true or TAGGER_REQUIRE_BROWSER=1 asks for the browser tests, but chromium is not installed"
+    )
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
         yield b

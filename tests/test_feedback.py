@@ -5,7 +5,14 @@ import json
 import pytest
 
 from tagger.data.corpus import load_labelled
-from tagger.data.feedback import FEEDBACK_FILE_ENV, FeedbackLog, article_id, correction_record
+from tagger.data.feedback import (
+    FEEDBACK_FILE_ENV,
+    FeedbackLog,
+    article_id,
+    correction_record,
+    feedback_path,
+    is_feedback_log,
+)
 
 from conftest import REPO, run_tagger
 
@@ -110,3 +117,13 @@ def test_a_correction_never_takes_the_id_of_another_article():
     assert other.startswith("1-") and other != "1" and other not in known
     assert own_id({"id": "1", "text": "Floods hit Sylhet."}, known) == other  # stable
     assert own_id({"id": "new", "text": "x"}, known) == "new"
+
+
+def test_a_relative_feedback_file_lies_in_the_project_folder(tmp_path, monkeypatch):
+    """As config paths do, so training (which reads data.paths from the project folder) finds the
+    log the server writes, whatever folder either was started in."""
+    monkeypatch.setenv("TAGGER_HOME", str(tmp_path))
+    monkeypatch.setenv(FEEDBACK_FILE_ENV, "notes/fixes.jsonl")
+    monkeypatch.chdir(tmp_path.parent)
+    assert feedback_path() == tmp_path / "notes" / "fixes.jsonl"
+    assert is_feedback_log(tmp_path / "notes" / "fixes.jsonl")

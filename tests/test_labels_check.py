@@ -185,3 +185,13 @@ def test_a_string_left_open_is_named_as_such(tmp_path):
         (1, None, "invalid JSON: Unterminated string starting at (column 22)"),
         (2, {"id": "a2"}, None),
     ]
+
+
+def test_a_schema_flag_naming_no_schema_is_said_in_one_line(tmp_path):
+    not_schema = tmp_path / "config.yaml"
+    not_schema.write_text("train: {epochs: 3}\n")
+    res = run_tagger("labels", "check", "--schema", str(not_schema), "seeds/seeds.jsonl")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert f"error: {not_schema}: not a label schema" in res.stderr and "KeyError: 'topics'" in res.stderr
+    res = run_tagger("labels", "check", "--schema", str(tmp_path / "nope.yaml"), "seeds/seeds.jsonl")
+    assert res.returncode == 2 and res.stderr.strip() == f"error: {tmp_path / 'nope.yaml'}: no such file"

@@ -61,7 +61,11 @@ def test_export_then_import_round_trip(tmp_path, schema):
 
     out = tmp_path / "labelled.jsonl"
     res = run_tagger("labels", "import-ls", str(export), "-o", str(out))
-    assert res.returncode == 1 and "task #3 (id 99)" in res.stderr and "unknown label 'cricket'" in res.stderr
+    assert (
+        res.returncode == 1
+        and "task #3 (id n3, Label Studio task 99)" in res.stderr
+        and "unknown label 'cricket'" in res.stderr
+    )
     got = [json.loads(x) for x in out.read_text().splitlines()]
     assert got[0] == {**rows[0], "topics": ["defence"], "framing": "neutral"}
     assert got[1]["topics"] == [] and got[1]["framing"] == "neutral"
@@ -72,7 +76,11 @@ def test_export_then_import_round_trip(tmp_path, schema):
     project = tmp_path / "project.json"
     project.write_text(json.dumps(tasks))
     res = run_tagger("labels", "check", str(project))
-    assert res.returncode == 1 and "task #3 (id 99)" in res.stderr and "id 100" not in res.stderr
+    assert (
+        res.returncode == 1
+        and "task #3 (id n3, Label Studio task 99)" in res.stderr
+        and "id 100" not in res.stderr
+    )
     project.write_text(json.dumps(tasks[:2] + tasks[3:]))
     res = run_tagger("labels", "check", str(project))
     assert res.returncode == 0 and "2 articles" in res.stdout, res.stdout + res.stderr

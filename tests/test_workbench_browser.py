@@ -37,11 +37,15 @@ def page(browser, server):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    elsewhere: list[str] = []  # the page asks this server only, for anything (blob: and data: are its own)
+    ours = (f"http://127.0.0.1:{server.port}/", "blob:", "data:")
+    page.on("request", lambda r: r.url.startswith(ours) or elsewhere.append(r.url))
     page.goto(f"http://127.0.0.1:{server.port}/")
     page.wait_for_selector("body[data-ready=true]", timeout=30_000)
     yield page
     context.close()
     assert not errors, errors
+    assert not elsewhere, elsewhere
 
 
 def test_page_is_served_at_root_without_network(server):
@@ -52,6 +56,21 @@ def test_page_is_served_at_root_without_network(server):
     status, docs = call(server.port, "/docs", method="GET")
     assert status == 200 and "swagger-ui" in docs
     assert call(server.port, "/static_content/swagger-ui.css", method="GET")[0] == 200
+    status, err = call(server.port, "/workbench/api/scored", raw=b"rows=1")  # the page's API, not JSON
+    assert status == 400 and json.loads(err)["error"].startswith("the request body is not valid JSON ("), err
+
+
+def test_swagger_ui_loads_from_this_server_only(browser, server):
+    """/docs renders the API from /docs.json and asks no other host for anything (BentoML's stock
+    page loaded Google Tag Manager; Swagger UI's default validator badge calls swagger.io)."""
+    context = browser.new_context()
+    page = context.new_page()
+    hosts: list[str] = []
+    page.on("request", lambda r: hosts.append(r.url.split("/")[2]))
+    page.goto(f"http://127.0.0.1:{server.port}/docs")
+    page.wait_for_selector("text=/classify_batch", timeout=30_000)
+    context.close()
+    assert hosts and set(hosts) == {f"127.0.0.1:{server.port}"}, hosts
 
 
 def _read_seed(page, tmp_path, name: str) -> None:

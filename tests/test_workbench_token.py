@@ -15,6 +15,12 @@ def test_token_is_asked_for_and_sent(promoted_tiny, browser, tmp_path):
     s = LocalServer(env={"TAGGER_API_TOKEN": "s3cret"}, cwd=REPO)
     try:
         assert call(s.port, "/workbench/api/schema", method="GET")[0] == 401
+        assert call(s.port, "/classify", {"text": "Ministers met."})[0] == 401
+        assert call(s.port, "/docs.json", method="GET")[0] == 200  # the contract holds no data
+        docs = browser.new_page()  # Swagger UI renders without the token
+        docs.goto(f"http://127.0.0.1:{s.port}/docs")
+        docs.wait_for_selector("text=/classify_batch", timeout=30_000)
+        docs.close()
         page = browser.new_page()
         page.goto(f"http://127.0.0.1:{s.port}/")
         page.wait_for_selector("#token-dialog[open]", timeout=30_000)

@@ -30,7 +30,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "paths",
         nargs="*",
         default=None,
-        help="JSON Lines files or folders (default: the project's labels/)",
+        help="JSON Lines files, Label Studio exports (.json) or folders of them (default: the project's labels/)",
     )
     add_config_flag(check, "named files are also checked against its data.paths (ids, near-copies)")
     check.add_argument("--alone", action="store_true", help="check the named files by themselves")
@@ -47,8 +47,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     doubts.set_defaults(func=cmd_doubts)
 
     imp = labels.add_parser("import-ls", help="convert a Label Studio JSON export to our JSON Lines")
-    imp.add_argument("export", type=Path)
-    imp.add_argument("-o", "--output", type=Path, required=True)
+    imp.add_argument("export", type=Path, help="Label Studio's JSON export (Export > JSON)")
+    imp.add_argument(
+        "-o", "--output", type=Path, required=True, help="JSON Lines of labelled articles to write"
+    )
     imp.set_defaults(func=cmd_import)
 
     exp = labels.add_parser("export-ls", help="write unlabelled articles as Label Studio tasks")

@@ -7,6 +7,7 @@ import os
 import sys
 
 from tagger.cli import labels, score, serve, train
+from tagger.data.schema import SchemaError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except FileNotFoundError as e:  # a file named on the command line, or the project's own
         print(f"error: {e.filename}: {e.strerror}" if e.filename else f"error: {e}", file=sys.stderr)
+        return 2
+    except SchemaError as e:  # --schema naming a file that is not one
+        print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C: no traceback (`tagger score` also says how to resume)
         command = " ".join(filter(None, (args.command, getattr(args, "labels_command", None))))

@@ -12,12 +12,26 @@ from tagger.cli.options import add_config_flag, chosen_model
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("score", help="score a JSON Lines, CSV or Parquet file (resumable)")
     p.add_argument("input", help="file with an 'id' and a 'text' field/column (Spark: any path Spark reads)")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="output file; its extension sets the format: .jsonl (.json is JSON Lines too), .csv, .parquet "
+        "(Spark: a folder of parts)",
+    )
     p.add_argument("--model", default=None, help="model tag (default: the --config's promoted model)")
     add_config_flag(p, "its promoted model scores unless --model names one")
-    p.add_argument("--engine", choices=["local", "spark"], default="local")
     p.add_argument(
-        "--chunk-size", type=int, default=256, help="rows per atomically committed chunk (local engine)"
+        "--engine",
+        choices=["local", "spark"],
+        default="local",
+        help="local: this process, resumable chunks; spark: a Spark session (default: local)",
+    )
+    p.add_argument(
+        "--chunk-size",
+        type=int,
+        default=256,
+        help="rows per atomically committed chunk (local engine; default: 256)",
     )
     p.add_argument(
         "--overwrite", action="store_true", help="replace a complete output / discard a partial one"

@@ -15,7 +15,17 @@ RESULT_STORE_ENV = "BENTOML_RESULT_STORE"  # where BentoML keeps async task resu
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    serve = sub.add_parser("serve", help="serve the promoted model over REST (training one first if needed)")
+    serve = sub.add_parser(
+        "serve",
+        help="serve the promoted model over REST (training one first if needed)",
+        description="Serve the config's promoted model over REST and the workbench on http://HOST:PORT/ "
+        "(Swagger UI at /docs), training one first if none is promoted.",
+        epilog="environment: TAGGER_API_TOKEN (bearer token every call needs; off by default), "
+        "TAGGER_MODEL (serve this model tag instead of the promoted one), TAGGER_BACKEND "
+        "(auto, torch or openvino), TAGGER_INT8=1 (int8 matmuls, on CPUs with VNNI or AMX), "
+        "TAGGER_MAX_PENDING (articles waiting before calls are answered 503), TAGGER_FEEDBACK_FILE "
+        "(where workbench corrections go), TAGGER_HOME (the project folder).",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1 (this machine only)")
     serve.add_argument("--port", type=port_number, default=3000, help="default: 3000")
     add_config_flag(

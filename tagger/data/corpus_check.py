@@ -59,7 +59,7 @@ def summarize_corpus(
 def duplicate_problems(duplicates: list[tuple[str, str, float]], articles: list[Article]) -> list[Problem]:
     """A problem at the later article of each near-copy pair: the two would straddle the
     train/test split (ids are split by hash) and leak the test into training."""
-    source = {a.id: a.source for a in articles}  # "path:line", or "path task #2 (id 6)" (Label Studio)
+    source = {a.id: a.source for a in articles}  # "path:line", or "path task #2 (id a6, Label Studio task 6)"
     problems = []
     for first, later, jaccard in duplicates:
         at_line = re.fullmatch(r"(.*):(\d+)", source[later])

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from tagger.data.records import validate_record
 from tagger.data.schema import LabelSchema
-from tagger.paths import labels_dir
+from tagger.paths import labels_dir, resolve
 
 FEEDBACK_DIR = "feedback"
 FEEDBACK_FILE_ENV = "TAGGER_FEEDBACK_FILE"
@@ -32,9 +32,10 @@ METADATA_FIELDS = ("outlet_kind", "outlet_country", "date")
 
 
 def feedback_path() -> Path:
-    """$TAGGER_FEEDBACK_FILE, else labels/feedback/corrections.jsonl in the project folder."""
+    """$TAGGER_FEEDBACK_FILE (a relative one in the project folder, as config paths are), else
+    labels/feedback/corrections.jsonl in the project folder."""
     env = os.environ.get(FEEDBACK_FILE_ENV)
-    return Path(env) if env else labels_dir() / FEEDBACK_DIR / "corrections.jsonl"
+    return resolve(env) if env else labels_dir() / FEEDBACK_DIR / "corrections.jsonl"
 
 
 def is_feedback_log(path: Path) -> bool:

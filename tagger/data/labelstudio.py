@@ -93,11 +93,10 @@ def iter_export(path: Path) -> Iterator[tuple[str, dict | None, str | None]]:
             continue
         record, err = task_to_record(task)
         data = task.get("data") if isinstance(task.get("data"), dict) else {}
-        yield (
-            f"task #{i} (id {task.get('id', data.get('id', '?'))})",
-            record,
-            err,
-        )  # Label Studio's id, or ours
+        # the article's id (what duplicate-id problems name) and Label Studio's own task id
+        ids = [f"id {data['id']}"] if "id" in data else []
+        ids += [f"Label Studio task {task['id']}"] if "id" in task else []
+        yield f"task #{i} ({', '.join(ids) or 'no id'})", record, err
 
 
 def import_export(path: Path, schema: LabelSchema) -> tuple[list[dict], list[Problem], int]:

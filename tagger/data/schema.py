@@ -10,6 +10,10 @@ import yaml
 from tagger.paths import HOME_ENV, schema_path
 
 
+class SchemaError(ValueError):
+    """A schema file that is not one: said by the CLI as an error line, not a traceback."""
+
+
 @dataclass(frozen=True)
 class LabelSchema:
     topics: tuple[str, ...]
@@ -34,13 +38,24 @@ class LabelSchema:
     @classmethod
     def load(cls, path: str | Path | None = None) -> LabelSchema:
         """From a schema file; by default the project's labels/schema.yaml (tagger.paths)."""
+        named = path is not None
         path = Path(path or schema_path())
-        if not path.is_file():  # most often: tagger run outside the project folder
-            raise FileNotFoundError(
-                2, f"no label schema here; run tagger in the project folder or set {HOME_ENV}", str(path)
+        if not path.is_file():  # unnamed, most often: tagger run outside the project folder
+            why = (
+                "no such file"
+                if named
+                else f"no label schema here; run tagger in the project folder or set {HOME_ENV}"
             )
+            raise FileNotFoundError(2, why, str(path))
         with open(path, encoding="utf-8") as f:
-            return cls.from_dict(yaml.safe_load(f))
+            raw = yaml.safe_load(f)
+        try:
+            return cls.from_dict(raw)
+        except (KeyError, TypeError, AttributeError) as e:
+            raise SchemaError(
+                f"{path}: not a label schema (expected 'topics: {{labels: ...}}' and "
+                f"'framing: {{labels: ...}}'; {type(e).__name__}: {e})"
+            ) from None
 
     def to_dict(self) -> dict:
         """Inverse of from_dict, so a stored model carries the schema it was trained with."""
