@@ -106,6 +106,22 @@ def batch_results(articles: list, problems: dict[int, ArticleProblem], scored: l
     return results
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("article-tagger")
+    except PackageNotFoundError:  # a Bento runs the source without installing it
+        return "unknown"
+
+
+def _in_words(detail: dict) -> str:
+    """One of pydantic's errors in words: "field 'text': missing"."""
+    field = ".".join(str(p) for p in detail.get("loc", []))
+    msg = FRIENDLIER.get(detail.get("type", ""), detail.get("msg", "invalid value"))
+    return f"field '{field}': {msg}" if field else msg
+
+
 def normalise_error(payload: object) -> dict:
     """Any error body BentoML or our code produced, as the one declared error shape."""
     if isinstance(payload, list) and payload:
@@ -122,14 +138,13 @@ def normalise_error(payload: object) -> dict:
     if isinstance(detail, list) and detail and isinstance(detail[0], dict):  # pydantic's errors
         # a misspelt field gives two errors (the unknown one, the missing one): name the misspelling
         first = next((d for d in detail if d.get("type") == "extra_forbidden"), detail[0])
-        loc = [str(p) for p in first.get("loc", [])]
-        more = f" (and {len(detail) - 1} more)" if len(detail) > 1 else ""
         if first.get("type") == "json_invalid":
             return error_body(f"body is not valid JSON: {first.get('msg', '')}")
-        field = ".".join(loc) or None
-        where = f"field '{field}': " if field else ""
-        msg = FRIENDLIER.get(first.get("type", ""), first.get("msg", "invalid value"))
-        return error_body(f"{where}{msg}{more}", field)
+        others = [_in_words(d) for d in detail if d is not first]
+        more = f"; also {'; '.join(others[:2])}" if others else ""
+        more += f" (and {len(others) - 2} more)" if len(others) > 2 else ""
+        field = ".".join(str(p) for p in first.get("loc", [])) or None
+        return error_body(_in_words(first) + more, field)
     field = payload.get("field")  # our own {error, field} answers (the workbench's) keep it
     return error_body(str(message or payload), field if isinstance(field, str) else None)
 
@@ -139,7 +154,10 @@ def patch_openapi(doc: dict) -> dict:
     503 answers, the task states BentoML really reports, and no route that cannot work here."""
     # BentoML's default description embeds badge images from shields.io and others: Swagger UI
     # would fetch them from those hosts
-    doc.setdefault("info", {})["description"] = API_DESCRIPTION
+    info = doc.setdefault("info", {})
+    info["description"] = API_DESCRIPTION
+    info["version"] = _version()  # BentoML writes "None" for a service run from source
+    info.pop("contact", None)  # BentoML's own team, not who runs this server
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     schemas["Error"] = ERROR_SCHEMA
     for name in ("InvalidArgument", "NotFound"):

@@ -187,7 +187,10 @@ def test_error_bodies_are_normalised_and_busy_answers_say_when_to_retry():
             {"type": "extra_forbidden", "loc": ["txt"], "msg": "Extra inputs are not permitted"},
         ],
     }
-    assert normalise_error(typo) == {"error": "field 'txt': unknown field (and 1 more)", "field": "txt"}
+    assert normalise_error(typo) == {
+        "error": "field 'txt': unknown field; also field 'text': missing",
+        "field": "txt",
+    }
 
     status, headers, body = relay(503, b'{"error": "overloaded"}')
     assert status == 503 and headers[b"retry-after"] == b"2"

@@ -1,5 +1,7 @@
 """Run configs: derived configs list only their differences; unknown keys are errors."""
 
+import re
+
 import pytest
 
 from training.config import load_config
@@ -27,6 +29,8 @@ def test_a_typo_names_the_key(tmp_path):
         load_config(p)
     with pytest.raises(ValueError, match="'train.epochs'"):
         load_config("tiny", ["train.epochs=zero"])
+    with pytest.raises(ValueError, match=re.escape("valid list, e.g. data.paths=[a, b]")):
+        load_config("tiny", ["data.paths=labels,extra.jsonl"])  # a list is written in brackets
 
 
 @pytest.mark.parametrize(

@@ -77,6 +77,7 @@ def test_round_trip_each_format(tmp_path, rows, promoted_tiny, fmt):
     assert f"{len(rows)} articles scored" in res.stdout and "framing by outlet_country" in res.stdout
     again = run_tagger("score", str(src), "-o", str(out), "--model", promoted_tiny)
     assert again.returncode == 2 and "already exists" in again.stderr  # complete output kept
+    assert "scoring with" not in again.stdout  # said before the model loads
     if fmt == "jsonl":  # --overwrite replaces it: scoring fewer rows leaves only those
         write(src, rows[:3])
         res = run_tagger("score", str(src), "-o", str(out), "--model", promoted_tiny, "--overwrite")
@@ -359,7 +360,10 @@ def test_spark_partitions_isolate_an_article_the_model_fails_on(rows, monkeypatc
     monkeypatch.setattr(spark, "_TAGGER", failing)
     pdf = pd.DataFrame([{k: r[k] for k in ("id", "title", "text")} for r in rows[:5]])
     pdf.loc[0, "text"] = " "
+    pdf["framing"] = "india-focused"  # a labelled input's own column, kept beside the model's
     [out] = list(spark.make_scorer("unused", "m:1")(iter([pdf])))
+    assert list(out["input_framing"]) == ["india-focused"] * 5 and list(out.columns).count("framing") == 1
+    assert out["warnings"][3] == [] and out["warnings"][0] is None
     assert out["error"][0] == "empty 'text'" and pd.isna(out["error"][1])
     assert out["error"][2] == "the model failed on this article (RuntimeError: out of memory)"
     assert out["error"][3:].isna().all() and list(out["framing"][3:]) == ["neutral", "neutral"]
@@ -511,8 +515,30 @@ def test_csv_output_writes_carried_objects_as_json(tmp_path):
     from tagger.scoring.files import write_chunk
 
     out = tmp_path / "o.csv"
-    write_chunk(out, [{"id": "a", "topics": ["trade", "defence"], "meta": {"k": 9}, "tags": [1, 2]}], "csv")
-    assert out.read_text().splitlines()[1] == 'a,trade;defence,"{""k"": 9}","[1, 2]"'
+    row = {"id": "a", "topics": ["trade", "defence"], "meta": {"k": 9}, "tags": [1, 2], "warnings": ["x; y"]}
+    write_chunk(out, [row], "csv")
+    # names joined with ';', but a list whose items hold ';' themselves would not split back: JSON
+    assert out.read_text().splitlines()[1] == 'a,trade;defence,"{""k"": 9}","[1, 2]","[""x; y""]"'
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_a_labelled_file_keeps_its_own_labels_and_gets_each_rows_warnings(tmp_path, rows, promoted_tiny, fmt):
+    """Scoring a file that already holds labels (to compare) keeps them as input_topics and
+    input_framing; the warnings a REST result carries (another script, a short text) are a column."""
+    labelled = [{**r, "topics": ["trade", "diplomacy"], "framing": "india-focused"} for r in rows[:3]]
+    labelled[1]["text"] = "Talks held."
+    labelled[2]["text"] = "ঢাকায় পাকিস্তানের সঙ্গে বাণিজ্য আলোচনা হয়েছে এবং দুই দেশের মন্ত্রীরা বৈঠক করেছেন। " * 3
+    src, out = tmp_path / f"in.{fmt}", tmp_path / f"out.{fmt}"
+    write(src, labelled)
+    res = run_tagger("score", str(src), "-o", str(out), "--model", promoted_tiny)
+    assert res.returncode == 0, res.stderr[-2000:]
+    got = read(out)
+    assert all(list(r["input_topics"]) == ["trade", "diplomacy"] for r in got)
+    assert all(
+        r["input_framing"] == "india-focused" and r["framing"] in FAKE_RESULT["framing_scores"] for r in got
+    )
+    assert list(got[0]["warnings"]) == [] and "only 2 words" in got[1]["warnings"][0]
+    assert any("Bengali script" in w for w in got[2]["warnings"])
 
 
 def test_an_id_must_be_a_string_or_a_number():

@@ -364,9 +364,11 @@ def test_tagger_serve_trains_the_configs_model_when_none_is_promoted_then_serves
     serve = [sys.executable, "-m", "tagger.cli", "serve", "--config", str(cfg), "--runs-dir", str(tmp_path)]
     with LocalServer(command=serve, cwd=REPO, timeout=300) as s:
         status, res = call(s.port, "/classify", {"text": "Pakistan and Bangladesh signed a rice deal."})
+        log = open(s.log.name).read()
     tag = Registry("t-serve").promoted()
     assert status == 200 and tag and res["model"]["tag"] == tag, res
     assert list(tmp_path.glob("*/report.md"))  # the run that made it
+    assert f"serving {tag} at http://127.0.0.1:{s.port}/ (the workbench; Swagger UI at" in log, log[-2000:]
 
 
 def test_serving_beyond_localhost_without_a_token_warns():

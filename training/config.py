@@ -159,6 +159,8 @@ def _describe(err: dict) -> str:
         return err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         return f"unknown key '{key}'"
+    if err["type"] == "list_type":  # `--set data.paths=a,b` reads as one string
+        return f"'{key}': {err['msg']}, e.g. {key}=[a, b]"
     return f"'{key}': {err['msg']}"
 
 

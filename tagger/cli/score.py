@@ -95,10 +95,10 @@ def cmd_score(args: argparse.Namespace) -> int:
 def _score_local(src: Path, out: Path, tag: str, registry, args) -> int:
     from tagger.cli.io_paths import io_problem
     from tagger.scoring.files import check_input, detect_format
-    from tagger.scoring.job import OutputExists, ScoreJob, iter_output
+    from tagger.scoring.job import OutputExists, ScoreJob, complete_output, iter_output
     from tagger.scoring.summary import format_score_summary, plot_score_summary, summarize_scores
 
-    if problem := io_problem(src, out):
+    if problem := io_problem(src, out) or complete_output(out, args.overwrite):
         print(f"error: {problem}", file=sys.stderr)
         return 2
     try:

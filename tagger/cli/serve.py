@@ -68,6 +68,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if warning := auth_warning(args.host, os.environ.get("TAGGER_API_TOKEN")):
         print(warning, file=sys.stderr)
     os.environ.setdefault(RESULT_STORE_ENV, str(task_store(args.host, args.port)))
+    url = f"http://{args.host}:{args.port}"
+    print(
+        f"serving {os.environ.get(TAG_ENV)} at {url}/ (the workbench; Swagger UI at {url}/docs)", flush=True
+    )
     cmd = [sys.executable, "-m", "bentoml", "serve", SERVICE, "--host", args.host, "--port", str(args.port)]
     os.execv(sys.executable, cmd)
     return 0  # not reached

@@ -11,7 +11,7 @@ from tagger.data.records import json_type
 from tagger.engine.tagger import Tagger
 from tagger.engine.windows import article_text
 from tagger.results.evidence import pick_evidence, split_sentences
-from tagger.results.language import script_warning
+from tagger.results.language import text_warnings
 
 MAX_TEXT_CHARS = 100_000
 MAX_CHARS = {"text": MAX_TEXT_CHARS, "title": 2_000, "id": 500}  # per field, on every route
@@ -22,7 +22,6 @@ MAX_SYNC_CHARS = 200_000  # text per synchronous call: more goes to an async job
 MAX_JOB_ITEMS = 10_000
 MAX_JOB_CHARS = 20_000_000
 ARTICLE_FIELDS = {"text": str, "title": str, "id": str}
-SHORT_WORDS = 25
 
 
 class ArticleProblem(NamedTuple):
@@ -96,7 +95,7 @@ class Annotator:
         if evidence:
             self._add_evidence(articles, results)
         for art, res in zip(articles, results):
-            res["warnings"] = self._warnings(art)
+            res["warnings"] = text_warnings(article_text(art["text"], art.get("title")))
             res["model"] = self.model_info
         return results
 
@@ -117,14 +116,3 @@ class Annotator:
             **dict(zip(schema.topics, map(float, s.topics[i]))),
             **dict(zip(schema.framings, map(float, s.framing[i]))),
         }
-
-    @staticmethod
-    def _warnings(article: dict) -> list[str]:
-        text = article_text(article["text"], article.get("title"))
-        warnings = [w for w in [script_warning(text)] if w]
-        if len(text.split()) < SHORT_WORDS:
-            n = len(text.split())
-            warnings.append(
-                f"only {n} word{'' if n == 1 else 's'}; scores for very short texts are less reliable"
-            )
-        return warnings

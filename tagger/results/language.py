@@ -1,4 +1,4 @@
-"""A cheap script check: the model was trained on English, so other scripts get a warning."""
+"""Warnings about texts the model reads less reliably: other scripts than English, very short texts."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ SCRIPTS = {
     "Arabic supplement (Urdu)": (0x0750, 0x077F),
 }
 NON_LATIN_SHARE = 0.2
+SHORT_WORDS = 25
 
 
 def script_warning(text: str) -> str | None:
@@ -23,3 +24,13 @@ def script_warning(text: str) -> str | None:
             "English articles, so these scores are less reliable"
         )
     return None
+
+
+def text_warnings(text: str) -> list[str]:
+    """What an analyst should know before trusting this text's scores (every result carries these)."""
+    warnings = [w for w in [script_warning(text)] if w]
+    if (n := len(text.split())) < SHORT_WORDS:
+        warnings.append(
+            f"only {n} word{'' if n == 1 else 's'}; scores for very short texts are less reliable"
+        )
+    return warnings

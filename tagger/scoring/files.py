@@ -223,9 +223,9 @@ def write_chunk(path: Path, rows: list[dict], fmt: str) -> None:
 
 
 def _csv_value(v):
-    """A list of names (topics, or a carried list of strings) as 'a;b'; any other list or object
-    as JSON, not as Python's repr."""
-    if isinstance(v, list) and all(isinstance(x, str) for x in v):
+    """A list of names (topics, or a carried list of strings) as 'a;b'; any other list (warnings,
+    whose sentences hold ';' themselves) or object as JSON, not as Python's repr."""
+    if isinstance(v, list) and all(isinstance(x, str) and ";" not in x for x in v):
         return ";".join(v)
     return _as_text(v) if isinstance(v, list | dict) else v
 

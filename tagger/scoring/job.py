@@ -19,7 +19,9 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from tagger.data.records import json_type
+from tagger.engine.windows import article_text
 from tagger.results.isolation import model_failure, predict_isolated
+from tagger.results.language import text_warnings
 from tagger.scoring.files import (
     READER_VERSION,
     count_rows,
@@ -59,18 +61,37 @@ def prediction_column_names(schema) -> list[str]:
         *(f"topic_score_{t}" for t in schema.topics),
         "framing",
         *(f"framing_score_{f}" for f in schema.framings),
+        "warnings",
         "model",
     ]
 
 
 def prediction_columns(result: dict, model_tag: str) -> dict:
-    """Flat columns, the same in every format: topics, topic_score_<t>, framing, framing_score_<f>, model."""
+    """Flat columns, the same in every format: topics, topic_score_<t>, framing, framing_score_<f>,
+    warnings, model."""
     cols = {"topics": result["topics"]}
     cols.update({f"topic_score_{k}": v for k, v in result["topic_scores"].items()})
     cols["framing"] = result["framing"]
     cols.update({f"framing_score_{k}": v for k, v in result["framing_scores"].items()})
+    cols["warnings"] = result.get("warnings", [])
     cols["model"] = model_tag
     return cols
+
+
+def scored(row: dict, cols: dict) -> dict:
+    """The input row plus the model's columns. An input field they would replace (a labelled
+    file's own `topics` or `framing`) is kept beside them as input_<name>."""
+    return {**{kept_name(k, cols): v for k, v in row.items()}, **cols}
+
+
+def kept_name(name: str, predicted) -> str:
+    """An input column's name in the output: input_<name> where a predicted column takes the name."""
+    return f"input_{name}" if name in predicted else name
+
+
+def with_warnings(article: dict, result: dict) -> dict:
+    """A model's result plus the warnings a REST result carries (another script, a very short text)."""
+    return {**result, "warnings": text_warnings(article_text(article["text"], article.get("title")))}
 
 
 @dataclass
@@ -79,6 +100,13 @@ class ScoreResult:
     resumed_rows: int = 0
     errors_path: Path | None = None
     output: Path | None = None
+
+
+def complete_output(out: Path, overwrite: bool) -> str | None:
+    """Why a run must refuse `out` (said before the model loads, and again by the job itself)."""
+    if not overwrite and out.exists() and not out.with_name(out.name + ".parts").exists():
+        return f"{out} already exists and is complete; pass --overwrite to replace it"
+    return None
 
 
 class ScoreJob:
@@ -133,8 +161,8 @@ class ScoreJob:
         """Number of chunks already committed by an earlier run of the same job (0 for a fresh start)."""
         if overwrite:
             shutil.rmtree(parts, ignore_errors=True)
-        elif out.exists() and not parts.exists():
-            raise OutputExists(f"{out} already exists and is complete; pass --overwrite to replace it")
+        elif problem := complete_output(out, overwrite):
+            raise OutputExists(problem)
         if parts.exists():
             old = (
                 json.loads((parts / "manifest.json").read_text())
@@ -167,11 +195,11 @@ class ScoreJob:
                 valid.append((n, row))
         articles = [{"id": r["id"], "text": r["text"], "title": _title(r)} for _, r in valid]
         rows = []
-        for (n, row), res in zip(valid, predict_isolated(self.predict, articles)):
+        for (n, row), art, res in zip(valid, articles, predict_isolated(self.predict, articles)):
             if isinstance(res, Exception):
                 errors.append({"row": n, "id": row["id"], "error": model_failure(res)})
             else:
-                rows.append({**row, **prediction_columns(res, self.model_tag)})
+                rows.append(scored(row, prediction_columns(with_warnings(art, res), self.model_tag)))
         errors.sort(key=lambda e: e["row"])
         err_part = parts / f"part-{k:06d}.errors.jsonl"
         if errors:

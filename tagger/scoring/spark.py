@@ -31,11 +31,13 @@ def _executor_tagger(model_name: str):
 def output_schema(input_schema, schema):
     from pyspark.sql.types import ArrayType, DoubleType, StringType, StructField, StructType
 
-    from tagger.scoring.job import prediction_column_names
+    from tagger.scoring.job import kept_name, prediction_column_names
 
-    kinds = {"topics": ArrayType(StringType()), "framing": StringType(), "model": StringType()}
-    fields = list(input_schema.fields)
-    fields += [StructField(c, kinds.get(c, DoubleType())) for c in prediction_column_names(schema)]
+    names = ArrayType(StringType())
+    kinds = {"topics": names, "framing": StringType(), "warnings": names, "model": StringType()}
+    predicted = [*prediction_column_names(schema), "error"]
+    fields = [StructField(kept_name(f.name, predicted), f.dataType, f.nullable) for f in input_schema.fields]
+    fields += [StructField(c, kinds.get(c, DoubleType())) for c in predicted[:-1]]
     return StructType([*fields, StructField("error", StringType())])
 
 
@@ -44,7 +46,13 @@ def make_scorer(model_name: str, model_tag: str, batch_rows: int = 64):
         import pandas as pd
 
         from tagger.results.isolation import model_failure, predict_isolated
-        from tagger.scoring.job import prediction_column_names, prediction_columns, row_error
+        from tagger.scoring.job import (
+            kept_name,
+            prediction_column_names,
+            prediction_columns,
+            row_error,
+            with_warnings,
+        )
 
         tagger = _executor_tagger(model_name)
         # a row without predictions gets nulls: a missing key would become NaN, which Arrow cannot
@@ -58,16 +66,16 @@ def make_scorer(model_name: str, model_tag: str, batch_rows: int = 64):
                 errors = [row_error(r) for r in records]
                 ok = [r for r, e in zip(records, errors) if e is None]
                 articles = [{"id": r["id"], "text": r["text"], "title": r.get("title")} for r in ok]
-                results = iter(predict_isolated(tagger.predict, articles))
+                results = iter(zip(articles, predict_isolated(tagger.predict, articles)))
                 extra = []
                 for error in errors:
-                    result = None if error else next(results)
+                    article, result = (None, None) if error else next(results)
                     if isinstance(result, Exception):
                         error, result = model_failure(result), None
-                    extra.append(
-                        {**(prediction_columns(result, model_tag) if result else blank), "error": error}
-                    )
-                yield pd.concat([part, pd.DataFrame(extra, index=part.index)], axis=1)
+                    cols = prediction_columns(with_warnings(article, result), model_tag) if result else blank
+                    extra.append({**cols, "error": error})
+                kept = part.rename(columns=lambda c: kept_name(c, [*blank, "error"]))  # as output_schema
+                yield pd.concat([kept, pd.DataFrame(extra, index=part.index)], axis=1)
 
     return score_partition
 

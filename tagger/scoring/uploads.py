@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tagger.scoring.files import check_input, detect_format, read_rows, write_chunk
-from tagger.scoring.job import prediction_columns, row_error
+from tagger.scoring.job import prediction_columns, row_error, scored
 
 
 @dataclass
@@ -47,7 +47,7 @@ def request_article(row: dict) -> dict:
 def scored_row(row: dict, result: dict) -> dict:
     """A row of `tagger score`'s output: the input row plus its prediction columns."""
     tag = result.get("model", {}).get("tag") if isinstance(result.get("model"), dict) else result.get("model")
-    return {**row, **prediction_columns(result, tag)}
+    return scored(row, prediction_columns(result, tag))
 
 
 def write_scored(rows: list[dict], fmt: str) -> bytes:
