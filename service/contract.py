@@ -15,6 +15,7 @@ from http import HTTPStatus
 from bentoml.exceptions import BentoMLException
 from pydantic import BaseModel, ValidationError
 
+from service.result_schema import declare_results
 from tagger.results.annotate import MAX_BATCH_ITEMS, ArticleProblem
 from tagger.results.isolation import model_failure
 
@@ -160,7 +161,7 @@ def patch_openapi(doc: dict) -> dict:
     info.pop("contact", None)  # BentoML's own team, not who runs this server
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     schemas["Error"] = ERROR_SCHEMA
-    for name in ("InvalidArgument", "NotFound"):
+    for name in ("InvalidArgument", "NotFound", "InternalServerError"):  # all answered as Error
         schemas.pop(name, None)
     status = schemas.get("TaskStatusResponse")
     if status:
@@ -168,6 +169,7 @@ def patch_openapi(doc: dict) -> dict:
         status["required"] = ["task_id", "status"]  # submit and retry answer without timestamps
     for path in UNSUPPORTED_ROUTES:
         doc.get("paths", {}).pop(path, None)
+    declare_results(doc)
     ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path, ops in doc.get("paths", {}).items():
         for op in ops.values():
@@ -178,7 +180,7 @@ def patch_openapi(doc: dict) -> dict:
                     "description": "A Content-Type this route does not take (it says which it takes)",
                     "content": ref,
                 }
-            for code in ("400", "404"):
+            for code in ("400", "404", "500"):
                 if code in responses:
                     responses[code]["content"] = ref
             if path == "/classify":

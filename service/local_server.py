@@ -3,6 +3,7 @@ Tests, benchmarks and the screenshot script start the real service through it.""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -67,11 +68,13 @@ class LocalServer:
         return open(self.log.name, encoding="utf-8", errors="replace").read()[-4000:]
 
     def stop(self) -> None:
-        os.killpg(self.proc.pid, 15)
+        with contextlib.suppress(ProcessLookupError):  # the whole group may have ended already
+            os.killpg(self.proc.pid, 15)
         try:
             self.proc.wait(30)
         except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, 9)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, 9)
         self.log.close()
         os.unlink(self.log.name)
         Path(self.log.name + ".tasks.db").unlink(missing_ok=True)  # its own task store: nobody else reads it

@@ -8,7 +8,7 @@ more requests/s at 8 clients (benchmarks/results/rest-AMX.md), and one process h
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 import bentoml
 from pydantic import ConfigDict, Field, StrictBool, field_validator
@@ -20,6 +20,7 @@ from service.batcher import GreedyBatcher
 from service.contract import TOO_MUCH_TEXT, ApiError, ContractMiddleware, batch_results
 from service.logs import log_model_failures, quiet_refusals
 from service.metrics import record
+from service.parent_watch import exit_with_parent
 from service.workbench import app as workbench
 from tagger.engine.registry import Registry, serving_tag
 from tagger.engine.runtime import backend_from_env, configure_threads, int8_from_env, max_pending_from_env
@@ -56,8 +57,18 @@ class ArticleIn(bentoml.IODescriptor):
     title: str | None = Field(
         default=None, max_length=MAX_CHARS["title"], description="Headline, scored with the text"
     )
-    id: str | None = Field(default=None, max_length=MAX_CHARS["id"], description="Your id, echoed back")
+    id: Annotated[str, Field(max_length=MAX_CHARS["id"])] | int | None = Field(
+        default=None, description="Your id (a string or a whole number), echoed back as given"
+    )
     evidence: StrictBool = Field(default=True, description=EVIDENCE_HELP)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_scored(cls, value: object) -> object:
+        """Checked as batch items are (one message, not one per type the id may have)."""
+        if problem := article_problem({"text": "-", "id": value}):
+            raise PydanticCustomError("id", problem.message.removeprefix("field 'id': "))
+        return value
 
 
 ITEM_HELP = (
@@ -102,6 +113,7 @@ class TaggerService:
     def __init__(self) -> None:
         configure_threads()
         quiet_refusals()
+        exit_with_parent()  # the worker holds the port: it must not outlive a killed server
         # int8 compiles at the first request (~15 s), not here: compiling during start-up stalled
         # BentoML's readiness check for minutes.
         tagger = Registry().load(str(self.model.tag), int8=int8_from_env(), backend=backend_from_env())
@@ -110,7 +122,7 @@ class TaggerService:
 
     @bentoml.api(input_spec=ArticleIn)
     async def classify(
-        self, text: str, title: str | None = None, id: str | None = None, evidence: bool = True
+        self, text: str, title: str | None = None, id: str | int | None = None, evidence: bool = True
     ) -> dict:
         """Topics, framing, calibrated scores and evidence for one article."""
         article = {"text": text, "title": title, "id": id}

@@ -20,6 +20,8 @@ from tagger.results.language import script_warning
         # a batch item is held to /classify's field limits too
         ({"text": "ok", "title": "t" * 2_001}, "field 'title': 2001 characters, over the limit of 2000"),
         ({"text": "ok", "id": "i" * 501}, "field 'id': 501 characters, over the limit of 500"),
+        ({"text": "ok", "id": True}, "field 'id': expected a string or a whole number, got true/false"),
+        ({"text": "ok", "id": 2.5}, "field 'id': expected a string or a whole number, got a number"),
         (["text"], "expected an object"),
     ],
 )
@@ -36,6 +38,7 @@ def test_text_of_a_call_counts_titles_and_only_strings():
 
 def test_valid_article_has_no_error():
     assert article_problem({"text": "A report.", "title": None, "id": "7"}) is None
+    assert article_problem({"text": "A report.", "id": 7}) is None  # a numbered row, as `tagger score` takes
 
 
 def test_sentences_carry_exact_offsets():

@@ -77,6 +77,17 @@ def test_unsupported_route_is_neither_advertised_nor_served(server):
         and "/submit/submit" in doc["paths"]
     )
     assert doc["components"]["schemas"]["Error"]["required"] == ["error"]
+    # every error answer of every route is declared in the one Error shape it is sent in
+    errors = [
+        (p, code, answer.get("content"))
+        for p, ops in doc["paths"].items()
+        for op in ops.values()
+        for code, answer in op["responses"].items()
+        if code >= "400" and "content" in answer
+    ]
+    assert errors and all(
+        c["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"} for *_, c in errors
+    ), errors
     # every route with a body documents the 415 a wrong Content-Type gets, and answers it
     with_body = [p for p, ops in doc["paths"].items() if "requestBody" in ops.get("post", {})]
     assert {"/classify", "/classify_batch", "/submit/submit"} <= set(with_body)
@@ -268,3 +279,52 @@ def test_refusals_are_logged_as_one_line_and_server_errors_keep_their_traceback(
         f"Refused /classify [GET]: 503 {BUSY}",
     ]
     assert all(r.levelno == logging.INFO for r in caplog.records)
+
+
+def openapi_to_json_schema(node):
+    """OpenAPI 3.0's `nullable: true` as JSON Schema's null type, everywhere in `node`."""
+    if isinstance(node, list):
+        return [openapi_to_json_schema(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: openapi_to_json_schema(v) for k, v in node.items() if k != "nullable"}
+    if node.get("nullable") and "type" in node:
+        out["type"] = [node["type"], "null"]
+    return out
+
+
+def test_every_kind_of_answer_matches_the_result_schema_it_is_documented_with(server):
+    """/docs.json declares what a result and a batch item's error hold (BentoML said only "an
+    object"); real answers of each kind, a finished job's too, match it and nothing else."""
+    import jsonschema_rs
+
+    status, doc = call(server.port, "/docs.json", method="GET")
+    components = openapi_to_json_schema(doc["components"])
+
+    def check(path, method, answer):
+        schema = doc["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+        jsonschema_rs.validate({**openapi_to_json_schema(schema), "components": components}, answer)
+
+    status, one = call(server.port, "/classify", {**ARTICLES[0], "id": 5})
+    assert status == 200 and "evidence" in one, one
+    check("/classify", "post", one)
+    check(
+        "/classify", "post", call(server.port, "/classify", {"text": "Ministers met.", "evidence": False})[1]
+    )
+    with pytest.raises(ValueError):  # an undeclared field fails: the schema is a real check
+        check("/classify", "post", {**one, "colour": "red"})
+    items = [ARTICLES[1], {"text": " "}, "not an object", {"text": "x", "id": True}]
+    status, batch = call(server.port, "/classify_batch", {"articles": items})
+    assert status == 200 and [("error" in r) for r in batch] == [False, True, True, True], batch
+    check("/classify_batch", "post", batch)
+    status, task = call(server.port, "/submit/submit", {"articles": items})
+    deadline = time.time() + 60
+    while (
+        call(server.port, f"/submit/status?task_id={task['task_id']}", method="GET")[1]["status"]
+        != "completed"
+    ):
+        assert time.time() < deadline, "the job did not finish"
+        time.sleep(0.3)
+    status, job = call(server.port, f"/submit/get?task_id={task['task_id']}", method="GET")
+    assert status == 200 and len(job) == len(items), job
+    check("/submit/get", "get", job)

@@ -88,6 +88,14 @@ def test_export_then_import_round_trip(tmp_path, schema):
     res = run_tagger("labels", "import-ls", str(project), "-o", str(tmp_path / "project.jsonl"))
     assert res.returncode == 0, res.stderr
     assert "wrote 2 labelled articles" in res.stdout and "1 task(s) not annotated yet left out" in res.stdout
+    assert "note:" not in res.stderr  # every article had its own id
+    # a task whose data has no id (or a null one) is named by Label Studio's task id, and that is said
+    no_id = [{**tasks[1], "id": 7, "data": {"text": "Rain floods Sylhet.", "id": None}}]
+    no_id.append({**tasks[1], "id": 8, "data": {"text": "Rain floods Sylhet again."}})
+    project.write_text(json.dumps(no_id))
+    res = run_tagger("labels", "import-ls", str(project), "-o", str(tmp_path / "no_id.jsonl"))
+    assert res.returncode == 0 and "note: 2 task(s) have no 'id' in their data" in res.stderr, res.stderr
+    assert [json.loads(x)["id"] for x in (tmp_path / "no_id.jsonl").read_text().splitlines()] == ["7", "8"]
 
 
 def test_import_and_export_refuse_what_they_cannot_do_and_never_empty_a_label_file(tmp_path):

@@ -210,7 +210,7 @@ def test_parquet_chunks_with_different_column_types_merge_into_one_file(tmp_path
     assert result.failed == 2 and read(tmp_path / "none.parquet") == []
 
 
-def test_a_partial_run_of_another_job_says_what_differs(tmp_path, rows):
+def test_a_partial_run_of_another_job_says_what_differs(tmp_path, rows, promoted_tiny):
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     write(src, rows[:6])
     parts = out.with_name(out.name + ".parts")
@@ -222,9 +222,13 @@ def test_a_partial_run_of_another_job_says_what_differs(tmp_path, rows):
                     "chunk_size": 2, "format": "jsonl", "reader": READER_VERSION})
     )  # fmt: skip
     with pytest.raises(
-        OutputExists, match=r"a different job \(chunk_size 2 there, 3 now\); run it again as it was"
+        OutputExists, match=r"a different job \(--chunk-size 2 there, 3 now\); run it again as it was"
     ):
         ScoreJob(lambda arts: [FAKE_RESULT for _ in arts], "m:1", chunk_size=3).run(src, out, progress=False)
+    # tagger score says so before it loads the model, naming its flags
+    res = run_tagger("score", str(src), "-o", str(out), "--model", promoted_tiny, "--chunk-size", "3")
+    assert res.returncode == 2 and "scoring with" not in res.stdout, res.stdout
+    assert f"(--model m:1 there, {promoted_tiny} now; --chunk-size 2 there, 3 now)" in res.stderr, res.stderr
 
 
 def test_bad_rows_reported_with_line_numbers_and_good_rows_scored(tmp_path, rows, promoted_tiny):
@@ -361,8 +365,16 @@ def test_spark_partitions_isolate_an_article_the_model_fails_on(rows, monkeypatc
     pdf = pd.DataFrame([{k: r[k] for k in ("id", "title", "text")} for r in rows[:5]])
     pdf.loc[0, "text"] = " "
     pdf["framing"] = "india-focused"  # a labelled input's own column, kept beside the model's
+    pdf["input_framing"] = "neutral"  # and one an earlier scoring kept: neither is lost
     [out] = list(spark.make_scorer("unused", "m:1")(iter([pdf])))
-    assert list(out["input_framing"]) == ["india-focused"] * 5 and list(out.columns).count("framing") == 1
+    assert (
+        list(out["input_input_framing"]) == ["india-focused"] * 5 and list(out.columns).count("framing") == 1
+    )
+    assert list(out["input_framing"]) == ["neutral"] * 5
+    from pyspark.sql.types import StringType, StructField, StructType  # the schema Spark is told
+
+    declared = spark.output_schema(StructType([StructField(c, StringType()) for c in pdf.columns]), schema)
+    assert declared.fieldNames() == list(out.columns)
     assert out["warnings"][3] == [] and out["warnings"][0] is None
     assert out["error"][0] == "empty 'text'" and pd.isna(out["error"][1])
     assert out["error"][2] == "the model failed on this article (RuntimeError: out of memory)"
@@ -485,7 +497,8 @@ def test_spark_local_mode_matches_tagger_score(tmp_path, rows, promoted_tiny):
     lines += ['{"id": "blank", "text": "  "}', '{"id": "none", "text": null}', '{"id": "absent"}', "{broken"]
     mixed.write_text("\n".join(lines) + "\n")
     res = run_tagger("score", str(mixed), "-o", str(mixed_out), "--model", promoted_tiny, "--engine", "spark")
-    assert res.returncode == 0, res.stderr[-3000:]
+    # failed rows are said and give exit code 1, as with the local engine
+    assert res.returncode == 1 and "4 row(s) failed: their `error` column says why" in res.stderr, res.stderr
     got = {r["id"]: r for r in pq.read_table(mixed_out).to_pylist()}
     assert all(got[r["id"]]["error"] is None and got[r["id"]]["framing"] for r in good)
     assert got["blank"]["error"] == "empty 'text'" and got["blank"]["topics"] is None
@@ -499,7 +512,7 @@ def test_spark_local_mode_matches_tagger_score(tmp_path, rows, promoted_tiny):
     assert sorted(p.name for p in spark_out.iterdir()) == before
     # --overwrite replaces it: only the new input's rows are there afterwards
     res = run_tagger("score", str(mixed), "-o", str(spark_out), *spark, "--overwrite")
-    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.returncode == 1 and "scored 7 rows with Spark" in res.stdout, res.stderr[-3000:]
     assert {r["id"] for r in pq.read_table(spark_out).to_pylist()} == set(got)
     # a folder of CSV parts is named as CSV, not read line by line as broken JSON
     parts = tmp_path / "csv_parts"
@@ -539,6 +552,38 @@ def test_a_labelled_file_keeps_its_own_labels_and_gets_each_rows_warnings(tmp_pa
     )
     assert list(got[0]["warnings"]) == [] and "only 2 words" in got[1]["warnings"][0]
     assert any("Bengali script" in w for w in got[2]["warnings"])
+
+
+def test_a_scored_file_scored_again_keeps_its_labels_and_its_earlier_predictions():
+    """Input columns a prediction would replace are kept as input_<name>, prefixed again where that
+    names another input column: re-scoring last month's output loses neither the labels it kept
+    (input_topics) nor its earlier predictions (topics, now input_input_topics)."""
+    from tagger.scoring.job import kept_names, scored
+
+    predicted = {"topics": ["trade"], "framing": "neutral"}
+    row = {"id": "a", "topics": ["defence"], "input_topics": ["trade", "diplomacy"], "text": "t"}
+    out = scored(row, predicted)
+    assert out["input_topics"] == ["trade", "diplomacy"] and out["input_input_topics"] == ["defence"]
+    assert out["topics"] == ["trade"] and len(out) == len(row) + len(predicted)  # nothing dropped
+    names = kept_names(["topics", "input_topics", "input_input_topics", "framing"], [*predicted, "error"])
+    assert len(set(names.values())) == 4 and not set(names.values()) & {*predicted, "error"}
+
+
+def test_the_summary_finds_the_outlet_column_in_any_row_and_aligns_its_tables(schema):
+    from tagger.scoring.summary import format_score_summary, summarize_scores
+
+    rows = [{"topics": [], "framing": "neutral"}]  # JSON Lines rows vary: the first has no outlet
+    rows += [
+        {"topics": ["trade"], "framing": f, "outlet_country": c}
+        for f, c in [("neutral", "PK"), ("pro-alignment", "BD")]
+    ]
+    text = format_score_summary(summarize_scores(rows), schema)
+    table = text.split("\n\n")[-1].splitlines()
+    assert table[0].startswith("framing by outlet_country") and [r.split()[0] for r in table[1:]] == [
+        "BD",
+        "PK",
+    ]
+    assert len({len(line) for line in table}) == 1  # every line as wide as its header
 
 
 def test_an_id_must_be_a_string_or_a_number():

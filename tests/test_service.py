@@ -62,10 +62,18 @@ def test_batch_keeps_order_and_reports_bad_items_in_place(server):
         {"text": "x", "foo": 1},
         "not an object",
         ARTICLES[2],
+        {**ARTICLES[2], "id": 7},  # a numbered row's id: echoed as given, as `tagger score` does
+        {"text": "x", "id": False},
     ]
     status, res = call(server.port, "/classify_batch", {"articles": items})
     assert status == 200, res
-    assert [r.get("id") for r in res] == ["d1", "bad1", "t1", None, None, None, "n1"]
+    assert [r.get("id") for r in res] == ["d1", "bad1", "t1", None, None, None, "n1", 7, False]
+    assert res[7]["framing"] == res[6]["framing"]
+    assert (
+        res[8]["field"] == "id" and "expected a string or a whole number, got true/false" in res[8]["error"]
+    )
+    status, one = call(server.port, "/classify", {**ARTICLES[2], "id": 7, "evidence": False})
+    assert status == 200 and one["id"] == 7, one
     assert res[1] == {
         "index": 1,
         "id": "bad1",
@@ -88,6 +96,8 @@ def test_batch_keeps_order_and_reports_bad_items_in_place(server):
         ("/classify", {"text": 12}, "text"),
         ("/classify", {"title": "no text"}, "text"),
         ("/classify", {"text": "ok", "language": "en"}, "language"),
+        ("/classify", {"text": "ok", "id": True}, "id"),
+        ("/classify", {"text": "ok", "id": 1.5}, "id"),
         ("/classify_batch", {"articles": [{"text": "a"}] * (MAX_BATCH_ITEMS + 1)}, "articles"),
         ("/classify_batch", {"articles": "nope"}, "articles"),
         ("/classify_batch", {}, "articles"),
@@ -259,3 +269,33 @@ def test_tagger_score_gives_the_service_predictions(server, tmp_path):
         assert row["model"] == served["model"]["tag"]
         for k, p in served["topic_scores"].items():
             assert abs(row[f"topic_score_{k}"] - p) < 1e-3
+
+
+def test_the_worker_ends_when_the_server_process_is_killed(promoted_tiny):
+    """BentoML's model worker holds the listening socket: after `kill -9` of the server process it
+    went on serving, and the port could not be served again. Now it ends within seconds."""
+    import contextlib
+    import os
+    import signal
+    import socket
+
+    import psutil
+
+    from service.local_server import LocalServer
+
+    from conftest import REPO
+
+    server = LocalServer(cwd=REPO)
+    workers = psutil.Process(server.proc.pid).children(recursive=True)
+    try:
+        assert workers, "no worker process found"
+        os.kill(server.proc.pid, signal.SIGKILL)
+        _, alive = psutil.wait_procs(workers, timeout=30)
+        assert not alive, [p.cmdline() for p in alive]
+        with socket.socket() as s:  # nothing listens there any more
+            assert s.connect_ex(("127.0.0.1", server.port)) != 0
+    finally:
+        server.stop()
+        for p in workers:  # none left behind when this fails
+            with contextlib.suppress(psutil.NoSuchProcess):
+                p.kill()

@@ -101,6 +101,17 @@ def test_train_evaluate_store_promote_and_load(small_corpus, tmp_path):
     ), ev.stderr[-2000:]
     ev = run_tagger("evaluate", str(small_corpus), "-o", str(small_corpus))  # a file: said before any work
     assert ev.returncode == 2 and "a file, not a report folder" in ev.stderr and "Traceback" not in ev.stderr
+    # an earlier report is not replaced unless asked
+    before = (tmp_path / "ev-held2" / "report.md").read_text()
+    ev = run_tagger("evaluate", "--model", stored.tag, str(held), "-o", str(tmp_path / "ev-held2"))
+    assert ev.returncode == 2 and "already holds a report; pass --overwrite" in ev.stderr, ev.stderr[-2000:]
+    assert (tmp_path / "ev-held2" / "report.md").read_text() == before
+    held.write_text("".join(json.dumps(r) + "\n" for r in unseen))
+    ev = run_tagger(
+        "evaluate", "--model", stored.tag, str(held), "-o", str(tmp_path / "ev-held2"), "--overwrite"
+    )
+    assert ev.returncode == 0, ev.stderr[-2000:]
+    assert "learnt from" in before and "learnt from" not in (tmp_path / "ev-held2" / "report.md").read_text()
 
 
 def test_promotion_rule():
@@ -178,6 +189,11 @@ def test_worse_model_is_stored_not_promoted_and_force_promotes(small_corpus, tmp
     assert [m.tag for m in reg.list() if m.promoted] == [first]
     listed = [r for r in res.stdout.splitlines() if "t-promo:" in r and "promoted t-promo" not in r]
     assert len(listed) == 4 and [r.split()[1] for r in listed if r.startswith("*")] == [first]
+    # --set works on every command that takes --config, as on train
+    res = run_tagger("models", "--config", "tiny", "--set", "registry.name=t-promo")
+    assert res.returncode == 0 and sum("t-promo:" in r for r in res.stdout.splitlines()) == 4, res.stdout
+    res = run_tagger("models", "--promote", first)  # already the promoted one: said so
+    assert res.returncode == 0 and f"{first} is already the promoted model" in res.stdout, res.stdout
     res = run_tagger("models", "--promote", "t-promo:nosuchversion")
     assert res.returncode == 2 and "no stored model 't-promo:nosuchversion'" in res.stderr
     for bad in ("a b", "t-promo:", ""):  # not tags at all: said, not a BentoML traceback
@@ -189,12 +205,16 @@ def test_worse_model_is_stored_not_promoted_and_force_promotes(small_corpus, tmp
 
 
 def test_same_seed_config_and_data_give_the_same_model(small_corpus, tmp_path):
-    for _ in range(2):
-        assert train_tiny(small_corpus, "t-repro", "--runs-dir", str(tmp_path)).returncode == 0
-    a, b = (
-        load_file(Registry("t-repro").path(m.tag) / "model.safetensors") for m in Registry("t-repro").list()
-    )
+    runs = [train_tiny(small_corpus, "t-repro", "--runs-dir", str(tmp_path / str(i))) for i in range(2)]
+    assert all(r.returncode == 0 for r in runs), runs[-1].stderr[-3000:]
+    first, second = Registry("t-repro").list()
+    a, b = (load_file(Registry("t-repro").path(m.tag) / "model.safetensors") for m in (first, second))
     assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
+    # the rerun is said before it trains, and in its report
+    assert "same config and data" not in runs[0].stdout
+    assert f"note: {first.tag} was trained from this same config and data" in runs[1].stdout
+    [run_dir] = (tmp_path / "1").iterdir()
+    assert json.loads((run_dir / "metrics.json").read_text())["run"]["same_config_and_data_as"] == [first.tag]
 
 
 def test_a_student_with_fewer_layers_trains_stores_and_loads(small_corpus, tmp_path):

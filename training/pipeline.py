@@ -35,6 +35,7 @@ from training.data import (
 from training.fit import Trainer, seed_everything
 from training.metrics import evaluate, paired_differences
 from training.report import (
+    REPORT_FILE,
     comparison_table,
     intervals_line,
     paired_line,
@@ -255,7 +256,7 @@ def store(registry: Registry, tagger: Tagger, run: dict, results: dict, run_dir:
         "promote_on": basis,
         **{k: run[k] or "" for k in ("config", "config_hash", "data_hash", "git_commit", "trained_at")},
     }
-    names = ("config.yaml", "metrics.json", "report.md", TRAINED_ON_FILE)
+    names = ("config.yaml", "metrics.json", REPORT_FILE, TRAINED_ON_FILE)
     return registry.save(tagger, metadata, {name: run_dir / name for name in names}, tag=run["model"])
 
 
@@ -265,6 +266,12 @@ def warn_seen(sets: dict[str, list[Article]], trained: dict[str, list[str]]) -> 
     for name, n in seen.items():
         print(f"warning: evaluation set '{name}': {seen_line(n, len(sets[name]))}")
     return seen
+
+
+def same_inputs(registry: Registry, provenance: dict) -> list[str]:
+    """Stored models trained from the same config (seed included) and label data as this run."""
+    keys = ("config_hash", "data_hash")
+    return [m.tag for m in registry.list() if all(m.metadata.get(k) == provenance[k] for k in keys)]
 
 
 def run_training(
@@ -278,6 +285,12 @@ def run_training(
         "config_hash": config_hash(cfg),
         "git_commit": git_commit(),
     }
+    registry = Registry(cfg.registry.name)
+    if twins := same_inputs(registry, provenance):
+        print(
+            f"note: {', '.join(twins)} was trained from this same config and data; this run trains "
+            "another, stored beside it (the same seed gives the same figures on the same CPU class)"
+        )
     tagger = fit_tagger(cfg, data, schema, provenance)
     calibrate(tagger, cfg, data)
     results = evaluate_all(tagger, cfg, data)
@@ -300,11 +313,12 @@ def run_training(
     trained = trained_on(data.splits)
     if seen := warn_seen(data.eval_sets, trained):
         run["seen_in_training"] = seen
+    if twins:
+        run["same_config_and_data_as"] = twins
     run_dir = runs_dir / provenance["trained_at"].replace(":", "")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(dump(cfg))
     (run_dir / TRAINED_ON_FILE).write_text(json.dumps(trained))
-    registry = Registry(cfg.registry.name)
     run["model"] = registry.new_tag()
     basis, promoted, reason = decide_promotion(registry, cfg, results, schema, force)
     write_report(run_dir, "Training run", results, schema, run, promotion=(promoted, reason))

@@ -10,6 +10,8 @@ import numpy as np
 from tagger.data.schema import LabelSchema
 from training.metrics import RESAMPLES
 
+REPORT_FILE = "report.md"
+
 HEADLINE = (
     "topics_micro_f1",
     "topics_macro_f1",
@@ -160,7 +162,7 @@ def write_report(
         verdict = {True: "promoted", False: "stored, NOT promoted", None: "NOT stored"}[promotion[0]]
         md += ["## Promotion", "", f"{verdict}: {promotion[1]}", ""]
     (out_dir / "metrics.json").write_text(json.dumps(payload, indent=2))
-    path = out_dir / "report.md"
+    path = out_dir / REPORT_FILE
     path.write_text("\n".join(md))
     return path
 
@@ -171,6 +173,7 @@ def _run_lines(run: dict) -> str:
         "config",
         "config_hash",
         "data_hash",
+        "same_config_and_data_as",
         "git_commit",
         "seed",
         "machine",

@@ -71,14 +71,14 @@ def _report(problems: list[Problem]) -> None:
         print(p, file=sys.stderr)
 
 
-def training_files_besides(paths: list[str], config: str) -> list[Path]:
+def training_files_besides(paths: list[str], config: str, overrides: list[str]) -> list[Path]:
     """The label files a training run with `config` reads, other than `paths`: named files are
     checked against them, since an id or a near-copy that clashes there fails only at training."""
     from training.config import load_config
     from training.data import resolve_paths
 
     named = {p.resolve() for p in label_files(paths)}
-    data = label_files(resolve_paths(load_config(config).data.paths))
+    data = label_files(resolve_paths(load_config(config, overrides).data.paths))
     return [f for f in data if f.exists() and f.suffix.lower() in LABEL_SUFFIXES and f.resolve() not in named]
 
 
@@ -98,7 +98,11 @@ def cross_problems(named: list[Article], context: list[Path], paths: list[str], 
 def cmd_check(args: argparse.Namespace) -> int:
     schema = LabelSchema.load(args.schema)
     try:
-        context = [] if args.alone or not args.paths else training_files_besides(args.paths, args.config)
+        context = (
+            []
+            if args.alone or not args.paths
+            else training_files_besides(args.paths, args.config, args.overrides)
+        )
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -146,7 +150,7 @@ def cmd_doubts(args: argparse.Namespace) -> int:
         return 1
     detectors = {"tfidf": baselines.tfidf_features}
     try:
-        pretrained = load_config(args.config, []).encoder.pretrained
+        pretrained = load_config(args.config, args.overrides).encoder.pretrained
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -166,8 +170,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     if error := io_problem(args.export, args.output):
         print(f"error: {error}", file=sys.stderr)
         return 2
-    records, problems, unannotated = labelstudio.import_export(args.export, LabelSchema.load(args.schema))
+    records, problems, unannotated, task_ids = labelstudio.import_export(
+        args.export, LabelSchema.load(args.schema)
+    )
     _report(problems)
+    if task_ids:
+        print(
+            f"note: {task_ids} task(s) have no 'id' in their data and are named by their Label Studio "
+            "task id, which another project's export may repeat: give articles their own 'id'",
+            file=sys.stderr,
+        )
     left_out = f"; {unannotated} task(s) not annotated yet left out" if unannotated else ""
     if not records:  # an existing label file is not replaced by an empty one
         print(f"\nnothing imported from {args.export}{left_out}; {args.output} not written", file=sys.stderr)

@@ -9,13 +9,27 @@ DEFAULT_CONFIG = "default"
 
 def add_config_flag(parser: argparse.ArgumentParser, what: str) -> None:
     """`--config NAME|FILE`: a training config (a YAML file, or the name of one in
-    training/configs/); `what` says what this command takes from it."""
+    training/configs/), and `--set KEY=VALUE` overrides of its keys, the same on every command;
+    `what` says what this command takes from it."""
     parser.add_argument(
         "--config",
         default=DEFAULT_CONFIG,
         metavar="NAME|FILE",
         help=f"training config: {what} (default: {DEFAULT_CONFIG})",
     )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one config key, e.g. --set train.epochs=3 or --set registry.name=mine (repeatable)",
+    )
+
+
+def config_name(args: argparse.Namespace) -> str:
+    """The config as a run's report names it: --config plus any --set."""
+    return str(args.config) + "".join(f" --set {o}" for o in args.overrides)
 
 
 def train_command(config: str) -> str:

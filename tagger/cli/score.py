@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tagger.cli.options import add_config_flag, chosen_model
+from tagger.cli.options import add_config_flag, chosen_model, config_name
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -57,8 +57,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     from training.config import load_config
 
     try:
-        registry = Registry(load_config(args.config).registry.name)
-        tag = chosen_model(registry, args.model, args.config)
+        registry = Registry(load_config(args.config, args.overrides).registry.name)
+        tag = chosen_model(registry, args.model, config_name(args))
         model_dir = registry.path(tag)
     except (LookupError, ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -73,10 +73,10 @@ def cmd_score(args: argparse.Namespace) -> int:
                 return 2
         from pyspark.errors import AnalysisException
 
-        from tagger.scoring.spark import score_with_spark
+        from tagger.scoring.spark import failed_rows, score_with_spark
 
         try:
-            n = score_with_spark(
+            rows, failed = score_with_spark(
                 args.input,
                 args.output,
                 model_dir,
@@ -87,15 +87,23 @@ def cmd_score(args: argparse.Namespace) -> int:
         except (ValueError, AnalysisException) as e:  # a missing input or column, said by Spark
             print(f"error: {str(e).splitlines()[0]}", file=sys.stderr)
             return 2
-        print(f"scored {n} rows with Spark into {args.output}")
-        return 0
+        print(f"scored {rows} rows with Spark into {args.output}")
+        return 1 if failed_rows(failed) else 0
     return _score_local(Path(args.input), Path(args.output), tag, registry, args)
 
 
 def _score_local(src: Path, out: Path, tag: str, registry, args) -> int:
     from tagger.cli.io_paths import io_problem
     from tagger.scoring.files import check_input, detect_format
-    from tagger.scoring.job import OutputExists, ScoreJob, complete_output, iter_output
+    from tagger.scoring.job import (
+        OutputExists,
+        ScoreJob,
+        complete_output,
+        iter_output,
+        job_manifest,
+        other_partial_run,
+        parts_folder,
+    )
     from tagger.scoring.summary import format_score_summary, plot_score_summary, summarize_scores
 
     if problem := io_problem(src, out) or complete_output(out, args.overwrite):
@@ -106,6 +114,9 @@ def _score_local(src: Path, out: Path, tag: str, registry, args) -> int:
         detect_format(out)
         if args.chunk_size < 1:
             raise ValueError(f"--chunk-size must be at least 1, not {args.chunk_size}")
+        manifest = job_manifest(src, out, tag, args.chunk_size)
+        if not args.overwrite and (problem := other_partial_run(parts_folder(out), manifest)):
+            raise ValueError(problem)
         tagger = registry.load(tag, int8=args.int8, backend=args.backend)
     except ValueError as e:  # e.g. int8 asked for on a CPU without int8 dot products
         print(f"error: {e}", file=sys.stderr)

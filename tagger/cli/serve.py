@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from tagger.cli.options import add_config_flag
+from tagger.cli.options import add_config_flag, config_name
 
 SERVICE = "service.service:TaggerService"
 RESULT_STORE_ENV = "BENTOML_RESULT_STORE"  # where BentoML keeps async task results
@@ -43,7 +43,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from training.config import load_config
 
     try:
-        cfg = load_config(args.config)
+        cfg = load_config(args.config, args.overrides)
         # a bad setting is said now, not by the server after a training run
         backend_from_env(), int8_from_env(), max_pending_from_env()
         check_free(args.host, args.port)  # before a training run that would end in a port clash
@@ -53,16 +53,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # the config's own registry (accurate: article-tagger-accurate), named to the service by tag
     registry = Registry(cfg.registry.name)
     if registry.promoted() is None and not os.environ.get(TAG_ENV):
-        print(f"No promoted {registry.name} model yet: training one with the '{args.config}' config first.")
+        print(
+            f"No promoted {registry.name} model yet: training one with the '{config_name(args)}' config first."
+        )
         from tagger.paths import runs_dir
         from training.pipeline import run_training
+        from training.report import REPORT_FILE
 
         try:
-            result = run_training(cfg, args.config, Path(args.runs_dir) if args.runs_dir else runs_dir())
+            result = run_training(
+                cfg, config_name(args), Path(args.runs_dir) if args.runs_dir else runs_dir()
+            )
         except (ValueError, FileNotFoundError) as e:  # bad label files (every problem listed), paths
             print(f"error: {e}", file=sys.stderr)
             return 2
-        print(f"trained {result.tag}; report: {result.run_dir / 'report.md'}")
+        print(f"trained {result.tag}; report: {result.run_dir / REPORT_FILE}")
     if promoted := registry.promoted():
         os.environ.setdefault(TAG_ENV, promoted)
     if warning := auth_warning(args.host, os.environ.get("TAGGER_API_TOKEN")):

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from tagger.cli.options import add_config_flag, chosen_model, train_command
+from tagger.cli.options import add_config_flag, chosen_model, config_name, train_command
 from tagger.data.corpus import LabelFileError
 from tagger.paths import runs_dir
 
@@ -16,14 +16,6 @@ from tagger.paths import runs_dir
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     train = sub.add_parser("train", help="train, evaluate, store and (maybe) promote a model")
     add_config_flag(train, "a YAML file, or the name of one in training/configs/")
-    train.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override one config key, e.g. --set train.epochs=3 (repeatable)",
-    )
     train.add_argument("--force", action="store_true", help="promote even if worse than the promoted model")
     train.add_argument("--runs-dir", type=Path, default=None, help="default: runs/ in the project folder")
     train.set_defaults(func=cmd_train)
@@ -36,6 +28,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     add_config_flag(ev, "its promoted model, and its eval_sets scored too")
     ev.add_argument("--no-eval-sets", action="store_true", help="score only the given files")
+    ev.add_argument("--overwrite", action="store_true", help="replace a report already in the -o folder")
     ev.set_defaults(func=cmd_evaluate)
 
     models = sub.add_parser("models", help="list stored models, marking the promoted one")
@@ -51,17 +44,17 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def cmd_train(args: argparse.Namespace) -> int:
     from training.config import load_config
     from training.pipeline import run_training
+    from training.report import REPORT_FILE
 
     try:
         cfg = load_config(args.config, args.overrides)
-        name = str(args.config) + "".join(f" --set {o}" for o in args.overrides)  # what the report names
-        result = run_training(cfg, name, args.runs_dir or runs_dir(), force=args.force)
+        result = run_training(cfg, config_name(args), args.runs_dir or runs_dir(), force=args.force)
     except (LabelFileError, ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     state = "promoted" if result.promoted else "stored, NOT promoted"
     print(f"\nmodel {result.tag}: {state} ({result.reason})")
-    print(f"report: {result.run_dir / 'report.md'}")
+    print(f"report: {result.run_dir / REPORT_FILE}")
     return 0
 
 
@@ -72,15 +65,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from training.config import load_config
     from training.data import load_articles
     from training.pipeline import evaluate_tagger, load_eval_sets
-    from training.report import comparison_table, intervals_line, training_metrics, write_report
+    from training.report import REPORT_FILE, comparison_table, intervals_line, training_metrics, write_report
 
     if args.output is not None and args.output.exists() and not args.output.is_dir():
         print(f"error: -o {args.output}: a file, not a report folder", file=sys.stderr)
         return 2
+    if args.output is not None and (args.output / REPORT_FILE).exists() and not args.overwrite:
+        print(
+            f"error: -o {args.output} already holds a report; pass --overwrite to replace it", file=sys.stderr
+        )
+        return 2
     try:
-        cfg = load_config(args.config)
+        cfg = load_config(args.config, args.overrides)
         registry = Registry(cfg.registry.name)  # accurate: article-tagger-accurate
-        tagger = registry.load(chosen_model(registry, args.model, args.config))
+        tagger = registry.load(chosen_model(registry, args.model, config_name(args)))
         sets = {", ".join(map(str, args.paths)): load_articles(args.paths, tagger.schema)}
         if not args.no_eval_sets:
             sets.update(load_eval_sets(cfg, tagger.schema))
@@ -128,7 +126,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     from training.config import load_config
 
     try:
-        registry = Registry(load_config(args.config).registry.name)
+        registry = Registry(load_config(args.config, args.overrides).registry.name)
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -141,11 +139,14 @@ def cmd_models(args: argparse.Namespace) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 2
         before = registry.promoted()
-        registry.promote(tag)
-        print(f"promoted {tag} (was {before or 'none'}); restart the service to load it")
+        if before == tag:
+            print(f"{tag} is already the promoted model; nothing changed")
+        else:
+            registry.promote(tag)
+            print(f"promoted {tag} (was {before or 'none'}); restart the service to load it")
     models = registry.list()
     if not models:
-        print(f"no models stored; train one with {train_command(args.config)}")
+        print(f"no models stored; train one with {train_command(config_name(args))}")
         return 0
     print(f"{'':2}{'tag':40} {'created':17} {'topics F1':>9} {'framing F1':>10}  data")
     for m in models:

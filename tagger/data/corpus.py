@@ -30,7 +30,7 @@ def label_files(paths: Iterable[str | Path]) -> list[Path]:
 def _records(path: Path) -> Iterator[tuple[int, str, dict | None, str | None]]:
     """(line, prefix, object, problem) per record: JSON Lines, or a Label Studio export (*.json)."""
     if path.suffix.lower() == ".json":
-        for where, obj, err in iter_export(path):
+        for where, obj, err, _ in iter_export(path):
             if err != UNANNOTATED:
                 yield 0, f"{where}: ", obj, err
         return

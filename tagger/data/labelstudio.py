@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 from xml.sax.saxutils import quoteattr
 
 from tagger.data.records import Problem, validate_record
@@ -57,6 +58,12 @@ def _choices(result: list[dict], control: str) -> list[str] | None:
     return None
 
 
+def article_id(data: dict) -> object | None:
+    """The article's own id in a task's data, if it has one (null and "" are none)."""
+    own = data.get("id")
+    return None if own in (None, "") else own
+
+
 def task_to_record(task: dict) -> tuple[dict | None, str | None]:
     """Our record from one exported task, using its latest non-cancelled annotation."""
     data = task.get("data")
@@ -68,47 +75,57 @@ def task_to_record(task: dict) -> tuple[dict | None, str | None]:
     latest = max(annotations, key=lambda a: (a.get("updated_at") or "", a.get("id") or 0))
     result = latest.get("result", [])
     framing = _choices(result, FRAMING_CONTROL)
+    own = article_id(data)  # else Label Studio's task id, said on import
     record = {
         **data,
-        "id": str(data.get("id", task.get("id", ""))),
+        "id": str(own if own is not None else task.get("id", "")),
         "topics": _choices(result, TOPICS_CONTROL) or [],
         "framing": framing[0] if framing and len(framing) == 1 else framing,
     }
     return record, None
 
 
-def iter_export(path: Path) -> Iterator[tuple[str, dict | None, str | None]]:
-    """(where, record, problem) for each task of a Label Studio JSON export."""
+def iter_export(path: Path) -> Iterator[tuple[str, dict | None, str | None, bool]]:
+    """(where, record, problem, named by task id) for each task of a Label Studio JSON export; the
+    last is True where the task's data has no id of its own, so Label Studio's task id names it."""
     try:
         tasks = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        yield "file", None, f"not a Label Studio JSON export: {e}"
+        yield "file", None, f"not a Label Studio JSON export: {e}", False
         return
     if not isinstance(tasks, list):
-        yield "file", None, "expected a JSON list of tasks"
+        yield "file", None, "expected a JSON list of tasks", False
         return
     for i, task in enumerate(tasks, 1):
         if not isinstance(task, dict):
-            yield f"task #{i}", None, "not an object"
+            yield f"task #{i}", None, "not an object", False
             continue
         record, err = task_to_record(task)
-        data = task.get("data") if isinstance(task.get("data"), dict) else {}
+        own = article_id(task["data"]) if isinstance(task.get("data"), dict) else None
         # the article's id (what duplicate-id problems name) and Label Studio's own task id
-        ids = [f"id {data['id']}"] if "id" in data else []
+        ids = [f"id {own}"] if own is not None else []
         ids += [f"Label Studio task {task['id']}"] if "id" in task else []
-        yield f"task #{i} ({', '.join(ids) or 'no id'})", record, err
+        yield f"task #{i} ({', '.join(ids) or 'no id'})", record, err, own is None
 
 
-def import_export(path: Path, schema: LabelSchema) -> tuple[list[dict], list[Problem], int]:
-    """Read a Label Studio JSON export: the valid records, a problem per bad task, and how many
-    tasks nobody has annotated yet (left out: a whole project's export is normal, not an error)."""
-    records, problems, unannotated = [], [], 0
-    for where, record, err in iter_export(path):
+class Imported(NamedTuple):
+    records: list[dict]  # the valid ones
+    problems: list[Problem]  # one per bad task
+    unannotated: int  # tasks nobody has annotated yet (left out: normal in a whole project's export)
+    task_ids: int  # records whose task data had no id, named by Label Studio's task id instead
+
+
+def import_export(path: Path, schema: LabelSchema) -> Imported:
+    """Read a Label Studio JSON export."""
+    out = Imported([], [], 0, 0)
+    unannotated = task_ids = 0
+    for where, record, err, by_task_id in iter_export(path):
         if err == UNANNOTATED:
             unannotated += 1
             continue
         errs = [err] if err else validate_record(record, schema)
-        problems += [Problem(str(path), 0, f"{where}: {e}") for e in errs]
+        out.problems.extend(Problem(str(path), 0, f"{where}: {e}") for e in errs)
         if not errs:
-            records.append(record)
-    return records, problems, unannotated
+            out.records.append(record)
+            task_ids += by_task_id
+    return out._replace(unannotated=unannotated, task_ids=task_ids)

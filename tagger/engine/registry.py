@@ -154,7 +154,10 @@ class Registry:
         """A stored model by tag, or the promoted one."""
         tag = tag or self.promoted()
         if tag is None:
-            raise LookupError(f"no '{self.name}' model is promoted; train one with `tagger train`")
+            raise LookupError(
+                f"no '{self.name}' model is promoted; train one with `tagger train` and a config whose "
+                f"registry.name is '{self.name}'"
+            )
         tag = self.full_tag(tag)
         tagger = Tagger.load(self.path(tag), **kw)
         tagger.info = {**tagger.info, "tag": tag}

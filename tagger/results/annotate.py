@@ -9,9 +9,8 @@ from typing import NamedTuple
 
 from tagger.data.records import json_type
 from tagger.engine.tagger import Tagger
-from tagger.engine.windows import article_text
 from tagger.results.evidence import pick_evidence, split_sentences
-from tagger.results.language import text_warnings
+from tagger.results.language import article_warnings
 
 MAX_TEXT_CHARS = 100_000
 MAX_CHARS = {"text": MAX_TEXT_CHARS, "title": 2_000, "id": 500}  # per field, on every route
@@ -21,7 +20,8 @@ MAX_SYNC_CHARS = 200_000  # text per synchronous call: more goes to an async job
 # about 6,000 articles of 500 words, some minutes of work on 2 cores.
 MAX_JOB_ITEMS = 10_000
 MAX_JOB_CHARS = 20_000_000
-ARTICLE_FIELDS = {"text": str, "title": str, "id": str}
+# An id may be a whole number too (echoed as given): files `tagger score` reads often number rows.
+ARTICLE_FIELDS = {"text": (str,), "title": (str,), "id": (str, int)}
 
 
 class ArticleProblem(NamedTuple):
@@ -39,9 +39,11 @@ def article_problem(obj: object) -> ArticleProblem | None:
         return ArticleProblem(unknown[0], f"unknown field(s) {names}; allowed: text, title, id")
     if "text" not in obj:
         return ArticleProblem("text", "field 'text': missing")
-    for name, kind in ARTICLE_FIELDS.items():
-        if obj.get(name) is not None and not isinstance(obj[name], kind):
-            return ArticleProblem(name, f"field '{name}': expected a string, got {json_type(obj[name])}")
+    for name, kinds in ARTICLE_FIELDS.items():
+        value = obj.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
+            expected = "a string or a whole number" if len(kinds) > 1 else "a string"
+            return ArticleProblem(name, f"field '{name}': expected {expected}, got {json_type(value)}")
     if not obj["text"].strip():
         return ArticleProblem("text", "field 'text': empty or only whitespace")
     for name, limit in MAX_CHARS.items():
@@ -95,7 +97,7 @@ class Annotator:
         if evidence:
             self._add_evidence(articles, results)
         for art, res in zip(articles, results):
-            res["warnings"] = text_warnings(article_text(art["text"], art.get("title")))
+            res["warnings"] = article_warnings(art)
             res["model"] = self.model_info
         return results
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tagger.engine.windows import article_text
+
 SCRIPTS = {
     "Bengali": (0x0980, 0x09FF),
     "Devanagari (Hindi)": (0x0900, 0x097F),
@@ -34,3 +36,8 @@ def text_warnings(text: str) -> list[str]:
             f"only {n} word{'' if n == 1 else 's'}; scores for very short texts are less reliable"
         )
     return warnings
+
+
+def article_warnings(article: dict) -> list[str]:
+    """`text_warnings` of an article as the model reads it (title and text)."""
+    return text_warnings(article_text(article["text"], article.get("title")))

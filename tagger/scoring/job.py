@@ -19,9 +19,8 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from tagger.data.records import json_type
-from tagger.engine.windows import article_text
 from tagger.results.isolation import model_failure, predict_isolated
-from tagger.results.language import text_warnings
+from tagger.results.language import article_warnings
 from tagger.scoring.files import (
     READER_VERSION,
     count_rows,
@@ -81,17 +80,26 @@ def prediction_columns(result: dict, model_tag: str) -> dict:
 def scored(row: dict, cols: dict) -> dict:
     """The input row plus the model's columns. An input field they would replace (a labelled
     file's own `topics` or `framing`) is kept beside them as input_<name>."""
-    return {**{kept_name(k, cols): v for k, v in row.items()}, **cols}
+    names = kept_names(list(row), cols)
+    return {**{names[k]: v for k, v in row.items()}, **cols}
 
 
-def kept_name(name: str, predicted) -> str:
-    """An input column's name in the output: input_<name> where a predicted column takes the name."""
-    return f"input_{name}" if name in predicted else name
+def kept_names(columns: list[str], predicted) -> dict[str, str]:
+    """Each input column's name in the output: input_<name> where a predicted column takes the
+    name, prefixed again while that names another input column. So a scored file scored again
+    keeps its `input_topics` (the labels) and its earlier `topics` as `input_input_topics`."""
+    names = {}
+    for column in columns:
+        name = column
+        while name in predicted or (name != column and name in columns):
+            name = f"input_{name}"
+        names[column] = name
+    return names
 
 
 def with_warnings(article: dict, result: dict) -> dict:
     """A model's result plus the warnings a REST result carries (another script, a very short text)."""
-    return {**result, "warnings": text_warnings(article_text(article["text"], article.get("title")))}
+    return {**result, "warnings": article_warnings(article)}
 
 
 @dataclass
@@ -100,6 +108,46 @@ class ScoreResult:
     resumed_rows: int = 0
     errors_path: Path | None = None
     output: Path | None = None
+
+
+def parts_folder(out: Path) -> Path:
+    """Where a run keeps its committed chunks until the output is whole."""
+    return out.with_name(out.name + ".parts")
+
+
+def job_manifest(src: Path, out: Path, model_tag: str, chunk_size: int) -> dict:
+    """What makes two runs the same job: only the same job carries on from another's chunks."""
+    return {
+        "input": str(src.resolve()),
+        "input_bytes": src.stat().st_size,
+        "model": model_tag,
+        "chunk_size": chunk_size,
+        "format": detect_format(out),
+        "reader": READER_VERSION,
+    }
+
+
+MANIFEST_FLAGS = {"model": "--model", "chunk_size": "--chunk-size", "format": "output format"}
+
+
+def other_partial_run(parts: Path, manifest: dict) -> str | None:
+    """Why the chunks in `parts` cannot be carried on by this job, naming what differs by its flag
+    (said before the model loads, and again by the job itself); None if they can, or there are none."""
+    if not parts.exists():
+        return None
+    path = parts / "manifest.json"
+    old = json.loads(path.read_text()) if path.exists() else {}
+    if old == manifest:
+        return None
+    differ = "; ".join(
+        f"{MANIFEST_FLAGS.get(k, k)} {old.get(k)} there, {v} now"
+        for k, v in manifest.items()
+        if old.get(k) != v
+    )
+    return (
+        f"{parts} holds a partial run of a different job ({differ}); run it again as it was to carry "
+        "on, or pass --overwrite to start again"
+    )
 
 
 def complete_output(out: Path, overwrite: bool) -> str | None:
@@ -117,16 +165,9 @@ class ScoreJob:
 
     def run(self, src: Path, out: Path, overwrite: bool = False, progress: bool = True) -> ScoreResult:
         out_fmt = detect_format(out)
-        parts = out.with_name(out.name + ".parts")
+        parts = parts_folder(out)
         errors_path = out.with_name(out.name + ".errors.jsonl")
-        manifest = {
-            "input": str(src.resolve()),
-            "input_bytes": src.stat().st_size,
-            "model": self.model_tag,
-            "chunk_size": self.chunk_size,
-            "format": out_fmt,
-            "reader": READER_VERSION,
-        }
+        manifest = job_manifest(src, out, self.model_tag, self.chunk_size)
         done = self._prepare(out, parts, manifest, overwrite)
         result = ScoreResult(output=out, resumed_rows=done * self.chunk_size)
         total = count_rows(src)
@@ -164,19 +205,8 @@ class ScoreJob:
         elif problem := complete_output(out, overwrite):
             raise OutputExists(problem)
         if parts.exists():
-            old = (
-                json.loads((parts / "manifest.json").read_text())
-                if (parts / "manifest.json").exists()
-                else {}
-            )
-            if old != manifest:
-                differ = "; ".join(
-                    f"{k} {old.get(k)} there, {v} now" for k, v in manifest.items() if old.get(k) != v
-                )
-                raise OutputExists(
-                    f"{parts} holds a partial run of a different job ({differ}); run it again as it was "
-                    "to carry on, or pass --overwrite to start again"
-                )
+            if problem := other_partial_run(parts, manifest):
+                raise OutputExists(problem)
             done = 0
             while (parts / f"part-{done:06d}{EXT[manifest['format']]}").exists():
                 done += 1

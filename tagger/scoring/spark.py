@@ -31,13 +31,15 @@ def _executor_tagger(model_name: str):
 def output_schema(input_schema, schema):
     from pyspark.sql.types import ArrayType, DoubleType, StringType, StructField, StructType
 
-    from tagger.scoring.job import kept_name, prediction_column_names
+    from tagger.scoring.job import kept_names, prediction_column_names
 
     names = ArrayType(StringType())
     kinds = {"topics": names, "framing": StringType(), "warnings": names, "model": StringType()}
-    predicted = [*prediction_column_names(schema), "error"]
-    fields = [StructField(kept_name(f.name, predicted), f.dataType, f.nullable) for f in input_schema.fields]
-    fields += [StructField(c, kinds.get(c, DoubleType())) for c in predicted[:-1]]
+    predicted = prediction_column_names(schema)
+    written = [*predicted, "error"]
+    names = kept_names(input_schema.fieldNames(), written)
+    fields = [StructField(names[f.name], f.dataType, f.nullable) for f in input_schema.fields]
+    fields += [StructField(c, kinds.get(c, DoubleType())) for c in predicted]
     return StructType([*fields, StructField("error", StringType())])
 
 
@@ -47,7 +49,7 @@ def make_scorer(model_name: str, model_tag: str, batch_rows: int = 64):
 
         from tagger.results.isolation import model_failure, predict_isolated
         from tagger.scoring.job import (
-            kept_name,
+            kept_names,
             prediction_column_names,
             prediction_columns,
             row_error,
@@ -58,6 +60,7 @@ def make_scorer(model_name: str, model_tag: str, batch_rows: int = 64):
         # a row without predictions gets nulls: a missing key would become NaN, which Arrow cannot
         # turn into a list and which failed the whole job
         blank = dict.fromkeys(prediction_column_names(tagger.schema))
+        written = [*blank, "error"]  # input columns of these names are kept renamed, as output_schema
         for pdf in frames:
             for start in range(0, len(pdf), batch_rows):
                 part = pdf.iloc[start : start + batch_rows]
@@ -74,7 +77,7 @@ def make_scorer(model_name: str, model_tag: str, batch_rows: int = 64):
                         error, result = model_failure(result), None
                     cols = prediction_columns(with_warnings(article, result), model_tag) if result else blank
                     extra.append({**cols, "error": error})
-                kept = part.rename(columns=lambda c: kept_name(c, [*blank, "error"]))  # as output_schema
+                kept = part.rename(columns=kept_names(list(part.columns), written))  # as output_schema
                 yield pd.concat([kept, pd.DataFrame(extra, index=part.index)], axis=1)
 
     return score_partition
@@ -88,7 +91,7 @@ def score_with_spark(
     master: str | None = "local[*]",
     spark=None,
     overwrite: bool = False,
-) -> int:
+) -> tuple[int, int]:
     from pyspark.sql import SparkSession
 
     from tagger.data.schema import LabelSchema
@@ -127,7 +130,8 @@ def score_with_spark(
             make_scorer(Path(model_dir).name, model_tag), output_schema(df.schema, schema)
         )
         scored.write.mode("overwrite" if overwrite else "errorifexists").parquet(output_path)
-        return spark.read.parquet(output_path).count()
+        written = spark.read.parquet(output_path)
+        return written.count(), written.filter(written["error"].isNotNull()).count()
     finally:
         if own:
             spark.stop()
@@ -183,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--overwrite", action="store_true", help="replace an existing output")
     args = ap.parse_args(argv)
-    n = score_with_spark(
+    rows, failed = score_with_spark(
         args.input,
         args.output,
         Path(args.model_dir),
@@ -191,8 +195,15 @@ def main(argv: list[str] | None = None) -> int:
         master=os.environ.get("SPARK_MASTER"),
         overwrite=args.overwrite,
     )
-    print(f"scored {n} rows into {args.output}")
-    return 0
+    print(f"scored {rows} rows into {args.output}")
+    return 1 if failed_rows(failed) else 0
+
+
+def failed_rows(failed: int) -> bool:
+    """Said on stderr when rows failed (their `error` column says why): the exit code is then 1."""
+    if failed:
+        print(f"{failed} row(s) failed: their `error` column says why (e.g. missing 'text')", file=sys.stderr)
+    return failed > 0
 
 
 if __name__ == "__main__":

@@ -25,8 +25,8 @@ class ScoreSummary:
         topics = row["topics"].split(";") if isinstance(row["topics"], str) else list(row["topics"] or [])
         self.labels.update(t for t in topics if t)
         self.labels[row["framing"]] += 1
-        if self.outlet_field is None:
-            self.outlet_field = next((f for f in OUTLET_FIELDS if f in row), "")
+        if self.outlet_field is None:  # the first row that has one decides (JSON Lines rows vary)
+            self.outlet_field = next((f for f in OUTLET_FIELDS if f in row), None)
         if self.outlet_field and row.get(self.outlet_field) not in (None, ""):
             self.by_outlet[str(row[self.outlet_field])][row["framing"]] += 1
         date = str(row.get("date") or "")
@@ -42,12 +42,15 @@ def summarize_scores(rows: Iterable[dict]) -> ScoreSummary:
 
 
 def _share_table(title: str, groups: dict[str, Counter], framings: tuple[str, ...]) -> str:
-    lines = [f"{title:<20}" + "".join(f"{f:>15}" for f in framings) + f"{'articles':>10}"]
+    width = max(20, len(title) + 1)  # "framing by outlet_country" is longer than a key is cut to
+    lines = [f"{title:<{width}}" + "".join(f"{f:>15}" for f in framings) + f"{'articles':>10}"]
     for key in sorted(groups):
         c = groups[key]
         total = sum(c.values())
         lines.append(
-            f"{key[:20]:<20}" + "".join(f"{100 * c[f] / total:>14.1f}%" for f in framings) + f"{total:>10}"
+            f"{key[:width]:<{width}}"
+            + "".join(f"{100 * c[f] / total:>14.1f}%" for f in framings)
+            + f"{total:>10}"
         )
     return "\n".join(lines)
 
