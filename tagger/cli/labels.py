@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from tagger.cli.io_paths import io_problem
-from tagger.cli.options import add_config_flag
+from tagger.cli.options import add_config_flag, config_name
 from tagger.data import labelstudio
 from tagger.data.corpus import LABEL_SUFFIXES, label_files, load_labelled
 from tagger.data.corpus_check import duplicate_problems, format_corpus_summary, summarize_corpus
@@ -120,10 +120,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     if context:
         problems += [p for p in cross_problems(articles, context, args.paths, schema) if p not in problems]
         print(
-            f"\nchecked against the {len(context)} other label file(s) of --config {args.config} (ids, near-copies)"
+            f"\nchecked against the {len(context)} other label file(s) of --config {config_name(args)} (ids, "
+            "near-copies)"
         )
     elif named_files and not args.alone:
-        print(f"\n--config {args.config} reads no other label files: checked alone")
+        print(f"\n--config {config_name(args)} reads no other label files: checked alone")
     if problems:
         _report(problems)
         print(f"\nFAILED: {len(problems)} problem(s) in label files", file=sys.stderr)
