@@ -117,15 +117,14 @@ class Imported(NamedTuple):
 
 def import_export(path: Path, schema: LabelSchema) -> Imported:
     """Read a Label Studio JSON export."""
-    out = Imported([], [], 0, 0)
-    unannotated = task_ids = 0
+    records, problems, unannotated, task_ids = [], [], 0, 0
     for where, record, err, by_task_id in iter_export(path):
         if err == UNANNOTATED:
             unannotated += 1
             continue
         errs = [err] if err else validate_record(record, schema)
-        out.problems.extend(Problem(str(path), 0, f"{where}: {e}") for e in errs)
+        problems += [Problem(str(path), 0, f"{where}: {e}") for e in errs]
         if not errs:
-            out.records.append(record)
+            records.append(record)
             task_ids += by_task_id
-    return out._replace(unannotated=unannotated, task_ids=task_ids)
+    return Imported(records, problems, unannotated, task_ids)

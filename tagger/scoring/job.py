@@ -152,7 +152,7 @@ def other_partial_run(parts: Path, manifest: dict) -> str | None:
 
 def complete_output(out: Path, overwrite: bool) -> str | None:
     """Why a run must refuse `out` (said before the model loads, and again by the job itself)."""
-    if not overwrite and out.exists() and not out.with_name(out.name + ".parts").exists():
+    if not overwrite and out.exists() and not parts_folder(out).exists():
         return f"{out} already exists and is complete; pass --overwrite to replace it"
     return None
 

@@ -130,8 +130,8 @@ def score_with_spark(
             make_scorer(Path(model_dir).name, model_tag), output_schema(df.schema, schema)
         )
         scored.write.mode("overwrite" if overwrite else "errorifexists").parquet(output_path)
-        written = spark.read.parquet(output_path)
-        return written.count(), written.filter(written["error"].isNotNull()).count()
+        result = spark.read.parquet(output_path)
+        return result.count(), result.filter(result["error"].isNotNull()).count()
     finally:
         if own:
             spark.stop()
