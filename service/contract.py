@@ -16,7 +16,8 @@ from bentoml.exceptions import BentoMLException
 from pydantic import BaseModel, ValidationError
 
 from service.result_schema import declare_results
-from tagger.results.annotate import MAX_BATCH_ITEMS, ArticleProblem
+from tagger.data.records import FieldProblem
+from tagger.results.annotate import MAX_BATCH_ITEMS
 from tagger.results.isolation import model_failure
 
 RETRY_AFTER_SECONDS = 2
@@ -56,6 +57,7 @@ API_DESCRIPTION = (
 TOO_MUCH_TEXT = "too_much_text"  # a body check's error type that is answered 413, not 400
 TASK_ROUTES = {"/submit/status", "/submit/get", "/submit/retry"}  # they take ?task_id=
 TASK_STATES = ["pending", "in_progress", "completed", "failed", "canceled"]  # what BentoML reports
+UNFINISHED = " is not completed yet"  # BentoML's 400 for /submit/get and /submit/retry of a running job
 UNSUPPORTED_ROUTES = {  # BentoML advertises and serves these; this server does not
     "/submit/cancel": "tasks here cannot be cancelled",
     # the job's method called synchronously: no size limit and no turn-taking with other callers
@@ -85,7 +87,7 @@ def error_body(message: str, field: str | None = None, index: int | None = None)
     return body
 
 
-def batch_results(articles: list, problems: dict[int, ArticleProblem], scored: list) -> list:
+def batch_results(articles: list, problems: dict[int, FieldProblem], scored: list) -> list:
     """A batch's answer in input order: each article's result, or `{index, id, field, error}` for one
     that failed its checks (`problems`, by index) or that the model failed on (its exception in
     `scored`, which holds the results of the other articles, in order)."""
@@ -95,7 +97,7 @@ def batch_results(articles: list, problems: dict[int, ArticleProblem], scored: l
         problem = problems.get(i)
         result = None if problem else next(scored_iter)
         if isinstance(result, Exception):
-            problem = ArticleProblem("text", f"{model_failure(result)}; the others were scored")
+            problem = FieldProblem("text", f"{model_failure(result)}; the others were scored")
         if problem:
             result = {
                 "index": i,
@@ -199,6 +201,12 @@ def patch_openapi(doc: dict) -> dict:
                     "description": "Too much text for one call: use /submit/submit",
                     "content": ref,
                 }
+            if path in ("/submit/get", "/submit/retry"):
+                responses["409"] = {
+                    "description": "The job has not finished yet: poll /submit/status (Retry-After says when)",
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                    "content": ref,
+                }
             if path == "/submit/submit":
                 responses["413"] = {"description": "Too much text for one job: split it", "content": ref}
     return doc
@@ -271,7 +279,10 @@ class ContractMiddleware:
         error = normalise_error(payload)
         if status == 503 and error["error"] == BENTOML_5XX:
             error = error_body(BUSY)
-        # an unknown task id (404), none given or a job not finished yet (400): all about task_id
+        if status == 400 and path in TASK_ROUTES and error["error"].endswith(UNFINISHED):
+            status, error = 409, error_body(_unfinished(error["error"], path), "task_id")
+            extra.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
+        # an unknown task id (404) or none given (400): both about task_id
         if path in TASK_ROUTES and status in (400, 404) and "field" not in error:
             error["field"] = "task_id"
         await _send_json(send, status, error, extra)
@@ -301,6 +312,13 @@ class ContractMiddleware:
             body = ops.get("post", {}).get("requestBody", {}).get("content", {})
             if body:
                 self.body_types[p] = set(body)
+
+
+def _unfinished(bentoml_message: str, path: str) -> str:
+    """A job still running, in words that say what to do (BentoML answers 400 "not completed yet")."""
+    job = bentoml_message.removeprefix("task ").removesuffix(UNFINISHED)
+    then = "get its results" if path == "/submit/get" else "retry it"
+    return f"job {job} has not finished yet: poll /submit/status until it is completed, then {then}"
 
 
 async def _get(app, path: str) -> bytes:

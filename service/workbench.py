@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from dataclasses import asdict
 from functools import cache
 from pathlib import Path
@@ -29,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 from tagger.data.corpus import load_labelled
 from tagger.data.feedback import FeedbackLog, correction_record, feedback_path, own_id
 from tagger.data.labelstudio import labelling_config, to_task
-from tagger.data.records import framing_errors, json_type, topic_errors
+from tagger.data.records import FieldError, framing_errors, json_type, topic_errors
 from tagger.data.schema import LabelSchema
 from tagger.paths import labels_dir
 from tagger.scoring.charts import chart_data
@@ -46,23 +45,13 @@ def schema() -> LabelSchema:
     return LabelSchema.load()
 
 
-class FieldError(ValueError):
-    """A request field that is missing or wrong, named in the answer's `field`."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-
-
 def _error(message: str, status: int = 400, field: str | None = None) -> JSONResponse:
     return JSONResponse({"error": message, **({"field": field} if field else {})}, status_code=status)
 
 
 def _problem(prefix: str, e: Exception) -> JSONResponse:
-    """An error answer naming its field: the exception's own, or the one its message names (the
-    label files' checks say "field 'text': empty")."""
-    named = re.match(r"field '([^']+)'", str(e))
-    return _error(prefix + str(e), field=getattr(e, "field", None) or (named and named.group(1)))
+    """An error answer, naming its field when the exception does (FieldError)."""
+    return _error(prefix + str(e), field=getattr(e, "field", None))
 
 
 async def _json(request: Request, *required: str) -> dict:
@@ -95,7 +84,7 @@ def _labels(body: dict, s: LabelSchema) -> tuple[list[str], str]:
     labels = {"topics": body.get("topics") or [], "framing": body.get("framing")}
     for name, check in (("topics", topic_errors), ("framing", framing_errors)):
         if errors := check(labels, s):
-            raise FieldError(name, "; ".join(errors))
+            raise FieldError(name, "; ".join(map(str, errors)))
     framing = labels["framing"]
     return labels["topics"], framing[0] if isinstance(framing, list) else framing
 

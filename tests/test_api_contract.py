@@ -132,21 +132,30 @@ def test_a_busy_server_refuses_sync_calls_at_once_and_still_takes_jobs(promoted_
         ]
     }
     with LocalServer(cwd=REPO, env={"TAGGER_MAX_PENDING": str(MAX_BATCH_ITEMS)}) as s:
-        with cf.ThreadPoolExecutor(1) as pool:
-            big = pool.submit(post, s.port, "/classify_batch", heavy)
-            singles = []
-            while not big.done():
-                singles.append(post(s.port, "/classify", ARTICLES[0]))
-                if singles[-1][0] == 503 and [a[0] for a in singles].count(503) == 1:
-                    status, _, task = post(s.port, "/submit/submit", {"articles": ARTICLES})
-                    assert status == 200 and "task_id" in task, task  # busy, yet a job is taken
-            answers = [big.result(), *singles]
-        refused = [a for a in answers if a[0] != 200]
-        assert refused and all(a == (503, "2", {"error": BUSY}) for a in refused), answers
-        assert big.result()[0] == 200 or all(a[0] == 200 for a in singles)  # never both refused
-        log = open(s.log.name).read()
-        refused_path = "/classify_batch" if big.result()[0] == 503 else "/classify"
-        assert f"Refused {refused_path} [POST]: 503 {BUSY}" in log, log[-3000:]
+        job = None  # a job sent while a single call is being refused
+        # a single call sent at once often gets in before the batch (which is then refused): wait
+        # a little longer each try, until singles meet the batch running
+        for head_start in (0.0, 0.05, 0.1, 0.2, 0.4):
+            with cf.ThreadPoolExecutor(1) as pool:
+                big = pool.submit(post, s.port, "/classify_batch", heavy)
+                time.sleep(head_start)
+                singles = []
+                while not big.done():
+                    singles.append(post(s.port, "/classify", ARTICLES[0]))
+                    if singles[-1][0] == 503 and job is None:
+                        job = post(s.port, "/submit/submit", {"articles": ARTICLES})
+                answers = [big.result(), *singles]
+            refused = [a for a in answers if a[0] != 200]
+            assert refused and all(a == (503, "2", {"error": BUSY}) for a in refused), answers
+            assert big.result()[0] == 200 or all(a[0] == 200 for a in singles)  # never both refused
+            log = open(s.log.name).read()
+            refused_path = "/classify_batch" if big.result()[0] == 503 else "/classify"
+            assert f"Refused {refused_path} [POST]: 503 {BUSY}" in log, log[-3000:]
+            if job:
+                break
+        assert job, "no single call was refused while the batch ran, in five tries"
+        status, _, task = job
+        assert status == 200 and "task_id" in task, task  # busy, yet a job is taken
 
 
 def test_largest_allowed_batch_and_short_calls_meanwhile_are_all_answered(server):
@@ -165,7 +174,7 @@ def test_largest_allowed_batch_and_short_calls_meanwhile_are_all_answered(server
     assert [s for s, _ in short] == [200] * 24
 
 
-def relay(status: int, body: bytes) -> tuple[int, dict, dict]:
+def relay(status: int, body: bytes, path: str = "/classify") -> tuple[int, dict, dict]:
     """What ContractMiddleware sends on for an app that answers `status` with `body`: the status,
     the headers and the JSON body."""
     import asyncio
@@ -179,7 +188,7 @@ def relay(status: int, body: bytes) -> tuple[int, dict, dict]:
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": "GET", "path": "/classify", "headers": []}
+    scope = {"type": "http", "method": "GET", "path": path, "headers": []}
     asyncio.run(ContractMiddleware(app)(scope, None, send))
     return sent[0]["status"], dict(sent[0]["headers"]), json.loads(sent[1]["body"])
 
@@ -209,6 +218,19 @@ def test_error_bodies_are_normalised_and_busy_answers_say_when_to_retry():
     # our own 503 (service/admission.py), whose words BentoML hides like any 5xx's
     status, headers, body = relay(503, json.dumps({"error": BENTOML_5XX}).encode())
     assert status == 503 and headers[b"retry-after"] == b"2" and body == {"error": BUSY}
+
+
+def test_a_job_not_finished_yet_is_a_conflict_that_says_to_poll():
+    """BentoML answers 400 (as if the request were wrong) for the results of a job still running."""
+    for path, then in (("/submit/get", "then get its results"), ("/submit/retry", "then retry it")):
+        status, headers, body = relay(400, b'{"error": "task 4e1f is not completed yet"}', path)
+        assert status == 409 and headers[b"retry-after"] == b"2", body
+        assert body == {
+            "error": f"job 4e1f has not finished yet: poll /submit/status until it is completed, {then}",
+            "field": "task_id",
+        }
+    status, _, body = relay(400, b'{"error": "task_id is required"}', "/submit/get")
+    assert status == 400 and body == {"error": "task_id is required", "field": "task_id"}
 
 
 def test_each_served_address_keeps_its_own_task_store():

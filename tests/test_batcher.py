@@ -5,7 +5,7 @@ import threading
 
 from service.batcher import GreedyBatcher
 from service.contract import batch_results
-from tagger.results.annotate import ArticleProblem
+from tagger.data.records import FieldProblem
 
 
 class Model:
@@ -84,7 +84,7 @@ def test_a_batch_answer_keeps_every_result_and_names_each_failure():
         {"id": "z", "text": "bad"},
         {"text": "ok"},
     ]
-    problems = {1: ArticleProblem("text", "field 'text': empty or only whitespace")}
+    problems = {1: FieldProblem.at("text", "empty or only whitespace")}
     scored = [{"framing": "neutral"}, RuntimeError("boom"), {"framing": "pro-alignment"}]
     results = batch_results(articles, problems, scored)
     assert results[0] == {"framing": "neutral"} and results[3] == {"framing": "pro-alignment"}

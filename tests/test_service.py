@@ -218,6 +218,8 @@ def test_async_job(server):
     articles = [{**ARTICLES[i % 3], "id": f"{ARTICLES[i % 3]['id']}-{i}"} for i in range(n)]
     status, task = call(server.port, "/submit/submit", {"articles": articles, "evidence": False})
     assert status == 200, task
+    status, res = call(server.port, f"/submit/get?task_id={task['task_id']}", method="GET")
+    assert status == 200 or (status == 409 and "poll /submit/status" in json.loads(res)["error"]), res
     deadline = time.time() + 60
     while time.time() < deadline:
         status, st = call(server.port, f"/submit/status?task_id={task['task_id']}", method="GET")

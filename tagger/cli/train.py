@@ -143,7 +143,9 @@ def cmd_models(args: argparse.Namespace) -> int:
             print(f"{tag} is already the promoted model; nothing changed")
         else:
             registry.promote(tag)
-            print(f"promoted {tag} (was {before or 'none'}); restart the service to load it")
+            print(
+                f"promoted {tag} (was {before or 'none'}); a running service keeps its model until restarted"
+            )
     models = registry.list()
     if not models:
         print(f"no models stored; train one with {train_command(config_name(args))}")

@@ -75,7 +75,7 @@ def load_labelled(paths: Iterable[str | Path], schema: LabelSchema) -> tuple[lis
                     )
                 else:
                     seen[obj["id"]] = source
-            problems += [Problem(str(path), n, prefix + e) for e in errs]
+            problems += [Problem(str(path), n, f"{prefix}{e}") for e in errs]
             if not errs and feedback:
                 corrections.pop(obj["id"], None)  # latest wins, and moves to the end
                 corrections[obj["id"]] = to_article(obj, source)

@@ -22,7 +22,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tagger.data.records import validate_record
+from tagger.data.records import FieldError, validate_record
 from tagger.data.schema import LabelSchema
 from tagger.paths import labels_dir, resolve
 
@@ -96,9 +96,9 @@ class FeedbackLog:
         self.schema = schema
 
     def append(self, record: dict) -> None:
-        """Raise ValueError listing the problems, or write the record durably."""
+        """Raise FieldError (naming the first bad field) listing the problems, or write the record durably."""
         if errs := validate_record(record, self.schema):
-            raise ValueError("; ".join(errs))
+            raise FieldError(errs[0].field, "; ".join(map(str, errs)))
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)

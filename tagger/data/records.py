@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from tagger.data.schema import LabelSchema
 
@@ -23,6 +24,28 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {self.message}"
+
+
+class FieldProblem(NamedTuple):
+    """What is wrong with a record or request item, and the field it concerns (None: the whole item)."""
+
+    field: str | None
+    message: str  # the whole message: "field 'text': empty"
+
+    @classmethod
+    def at(cls, field: str, what: str) -> FieldProblem:
+        return cls(field, f"field '{field}': {what}")
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class FieldError(ValueError):
+    """A record or request field that is missing or wrong; `field` names it for API answers."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass
@@ -91,50 +114,52 @@ def iter_json_lines(
             yield n, obj, None
 
 
-def validate_record(obj: dict, schema: LabelSchema) -> list[str]:
+def validate_record(obj: dict, schema: LabelSchema) -> list[FieldProblem]:
     """What is wrong with one labelled record (empty list when it is valid)."""
-    errs: list[str] = []
+    errs: list[FieldProblem] = []
     if not isinstance(obj.get("id"), str) or not obj["id"].strip():
-        errs.append("field 'id': missing or not a non-empty string")
+        errs.append(FieldProblem.at("id", "missing or not a non-empty string"))
     text = obj.get("text")
     if text is None:
-        errs.append("field 'text': missing")
+        errs.append(FieldProblem.at("text", "missing"))
     elif not isinstance(text, str):
-        errs.append(f"field 'text': expected a string, got {json_type(text)}")
+        errs.append(FieldProblem.at("text", f"expected a string, got {json_type(text)}"))
     elif not text.strip():
-        errs.append("field 'text': empty")
+        errs.append(FieldProblem.at("text", "empty"))
     if obj.get("title") is not None and not isinstance(obj["title"], str):
-        errs.append("field 'title': expected a string or null (no headline)")
+        errs.append(FieldProblem.at("title", "expected a string or null (no headline)"))
     errs += topic_errors(obj, schema) + framing_errors(obj, schema) + _metadata_errors(obj, schema)
     return errs
 
 
-def topic_errors(obj: dict, schema: LabelSchema) -> list[str]:
+def topic_errors(obj: dict, schema: LabelSchema) -> list[FieldProblem]:
     if "topics" not in obj:
-        return ["field 'topics': missing (use [] for an article with no topic)"]
+        return [FieldProblem.at("topics", "missing (use [] for an article with no topic)")]
     topics = obj["topics"]
     if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
-        return ["field 'topics': expected a list of label names"]
+        return [FieldProblem.at("topics", "expected a list of label names")]
     errs = [
-        f"field 'topics': unknown label {t!r} (known: {', '.join(schema.topics)})"
+        FieldProblem.at("topics", f"unknown label {t!r} (known: {', '.join(schema.topics)})")
         for t in topics
         if t not in schema.topics
     ]
     if len(set(topics)) != len(topics):
-        errs.append("field 'topics': a label is repeated")
+        errs.append(FieldProblem.at("topics", "a label is repeated"))
     return errs
 
 
-def framing_errors(obj: dict, schema: LabelSchema) -> list[str]:
+def framing_errors(obj: dict, schema: LabelSchema) -> list[FieldProblem]:
     framing = obj.get("framing")
     if framing is None or framing == [] or framing == "":
-        return ["field 'framing': missing (exactly one required)"]
+        return [FieldProblem.at("framing", "missing (exactly one required)")]
     if isinstance(framing, list):
         if len(framing) > 1:
-            return [f"field 'framing': several framings {framing} (exactly one required)"]
+            return [FieldProblem.at("framing", f"several framings {framing} (exactly one required)")]
         framing = framing[0]
     if framing not in schema.framings:
-        return [f"field 'framing': unknown label {framing!r} (known: {', '.join(schema.framings)})"]
+        return [
+            FieldProblem.at("framing", f"unknown label {framing!r} (known: {', '.join(schema.framings)})")
+        ]
     return []
 
 
@@ -148,13 +173,13 @@ def _is_date(value: object) -> bool:
     return True
 
 
-def _metadata_errors(obj: dict, schema: LabelSchema) -> list[str]:
+def _metadata_errors(obj: dict, schema: LabelSchema) -> list[FieldProblem]:
     errs = []
     for key, allowed in (("outlet_kind", schema.outlet_kinds), ("outlet_country", schema.outlet_countries)):
         if key in obj and obj[key] not in allowed:
-            errs.append(f"field '{key}': unknown value {obj[key]!r} (known: {', '.join(allowed)})")
+            errs.append(FieldProblem.at(key, f"unknown value {obj[key]!r} (known: {', '.join(allowed)})"))
     if obj.get("date") not in (None, "") and not _is_date(obj["date"]):
-        errs.append(f"field 'date': expected a real date as YYYY-MM-DD, got {obj['date']!r}")
+        errs.append(FieldProblem.at("date", f"expected a real date as YYYY-MM-DD, got {obj['date']!r}"))
     return errs
 
 

@@ -5,9 +5,7 @@ Plain code, used by the BentoML service; request validation lives here too so it
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-from tagger.data.records import json_type
+from tagger.data.records import FieldProblem, json_type
 from tagger.engine.tagger import Tagger
 from tagger.results.evidence import pick_evidence, split_sentences
 from tagger.results.language import article_warnings
@@ -24,33 +22,26 @@ MAX_JOB_CHARS = 20_000_000
 ARTICLE_FIELDS = {"text": (str,), "title": (str,), "id": (str, int)}
 
 
-class ArticleProblem(NamedTuple):
-    field: str | None  # the field it concerns, when there is one
-    message: str
-
-
-def article_problem(obj: object) -> ArticleProblem | None:
+def article_problem(obj: object) -> FieldProblem | None:
     """Why an article object is unusable, and which field; None when it is fine."""
     if not isinstance(obj, dict):
-        return ArticleProblem(None, f"expected an object with a 'text' field, got {json_type(obj)}")
+        return FieldProblem(None, f"expected an object with a 'text' field, got {json_type(obj)}")
     unknown = sorted(set(obj) - set(ARTICLE_FIELDS))
     if unknown:
         names = ", ".join(map(repr, unknown))
-        return ArticleProblem(unknown[0], f"unknown field(s) {names}; allowed: text, title, id")
+        return FieldProblem(unknown[0], f"unknown field(s) {names}; allowed: text, title, id")
     if "text" not in obj:
-        return ArticleProblem("text", "field 'text': missing")
+        return FieldProblem.at("text", "missing")
     for name, kinds in ARTICLE_FIELDS.items():
         value = obj.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
             expected = "a string or a whole number" if len(kinds) > 1 else "a string"
-            return ArticleProblem(name, f"field '{name}': expected {expected}, got {json_type(value)}")
+            return FieldProblem.at(name, f"expected {expected}, got {json_type(value)}")
     if not obj["text"].strip():
-        return ArticleProblem("text", "field 'text': empty or only whitespace")
+        return FieldProblem.at("text", "empty or only whitespace")
     for name, limit in MAX_CHARS.items():
         if isinstance(obj.get(name), str) and len(obj[name]) > limit:
-            return ArticleProblem(
-                name, f"field '{name}': {len(obj[name])} characters, over the limit of {limit}"
-            )
+            return FieldProblem.at(name, f"{len(obj[name])} characters, over the limit of {limit}")
     return None
 
 
