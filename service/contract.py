@@ -275,7 +275,8 @@ class ContractMiddleware:
         if status == 503:
             extra.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
         if status == 405:  # RFC 9110: say which methods the route takes
-            extra.append((b"allow", (await self._allowed(path)).encode()))
+            own = dict(start.get("headers", [])).get(b"allow", b"GET").decode("latin-1")
+            extra.append((b"allow", (await self._allowed(path, own)).encode()))
         error = normalise_error(payload)
         if status == 503 and error["error"] == BENTOML_5XX:
             error = error_body(BUSY)
@@ -287,9 +288,10 @@ class ContractMiddleware:
             error["field"] = "task_id"
         await _send_json(send, status, error, extra)
 
-    async def _allowed(self, path: str) -> str:
+    async def _allowed(self, path: str, own: str) -> str:
+        """The methods the document gives the route, else those the app said (the workbench's)."""
         await self._read_document()
-        return self.allowed.get(path, "GET")
+        return self.allowed.get(path, own)
 
     async def _media_type_problem(self, scope) -> str | None:
         """A POST whose Content-Type is not one its route declares: answered 415, not parsed."""

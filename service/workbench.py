@@ -26,9 +26,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tagger.data.corpus import load_labelled
-from tagger.data.feedback import FeedbackLog, correction_record, feedback_path, own_id
+from tagger.data.feedback import FeedbackLog, correction_record, feedback_path, place
 from tagger.data.labelstudio import labelling_config, to_task
-from tagger.data.records import FieldError, framing_errors, json_type, topic_errors
+from tagger.data.records import Article, FieldError, framing_errors, json_type, topic_errors
 from tagger.data.schema import LabelSchema
 from tagger.paths import labels_dir
 from tagger.scoring.charts import chart_data
@@ -37,6 +37,7 @@ from tagger.scoring.uploads import parse_upload, request_article, scored_row, wr
 
 STATIC = Path(__file__).parent / "static"
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+RESULT_KEYS = ("topics", "topic_scores", "framing", "framing_scores")  # what a scored row is made of
 MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 
 
@@ -128,8 +129,8 @@ async def scored(request: Request) -> Response:
         if len(rows) != len(results):
             raise FieldError("results", f"{len(results)} results for {len(rows)} rows: one result per row")
         for i, res in enumerate(results):
-            if "topics" not in res:  # an item error of /classify_batch, say
-                why = res.get("error") or "no 'topics'"
+            if missing := [k for k in RESULT_KEYS if k not in res]:  # an item error of /classify_batch, say
+                why = res.get("error") or f"no {', '.join(map(repr, missing))}"
                 raise FieldError("results", f"field 'results': item {i} is not a scored result ({why})")
         rows = [scored_row(row, res) for row, res in zip(rows, results)]
         limit = body.get("limit", 50)
@@ -169,31 +170,31 @@ async def correct(request: Request) -> Response:
             body.get("model_answer"),
             schema(),
         )
-        given = record["id"]
-        record["id"] = own_id(record, await asyncio.to_thread(_known_texts))  # reads every label file
+        note = place(record, await asyncio.to_thread(_known_articles))  # reads every label file
         FeedbackLog(feedback_path(), schema()).append(record)
     except (ValueError, KeyError, TypeError, OSError) as e:
         return _problem("correction not saved: ", e)
     answer = {"record": record, "path": str(feedback_path())}
-    if record["id"] != given:
-        answer["note"] = (
-            f"id '{given}' already names another article in the labels: saved as '{record['id']}'"
-        )
+    if note:
+        answer["note"] = note
     return JSONResponse(answer)
 
 
-def _known_texts() -> dict[str, str]:
-    """id -> text of the labelled articles a correction could clash with (corpus and corrections)."""
+def _known_articles() -> dict[str, Article]:
+    """The labelled articles by id, that a correction could be of or clash with (corpus and corrections)."""
     log, labels = feedback_path().resolve(), labels_dir().resolve()
     paths = [labels] if labels.exists() else []
     if log.exists() and not log.is_relative_to(labels):  # a log inside labels/ is read with it
         paths.append(log)
-    return {a.id: a.text for a in load_labelled(paths, schema())[0]}
+    return {a.id: a for a in load_labelled(paths, schema())[0]}
 
 
 async def label_studio(request: Request) -> Response:
     try:
         rows = _objects(await _json(request, "rows"), "rows")
+        for i, row in enumerate(rows):
+            if not (isinstance(row.get("text"), str) and row["text"].strip()):
+                raise FieldError("rows", f"field 'rows': item {i} has no text to label")
         tasks = [
             to_task({k: v for k, v in r.items() if not k.startswith(("topic_score_", "framing_score_"))})
             for r in rows

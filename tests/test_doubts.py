@@ -58,3 +58,12 @@ def test_cli_stops_on_a_bad_label_file_saying_where(tmp_path):
 def test_cli_refuses_a_share_outside_zero_to_one(small_corpus, tmp_path):
     res = run_tagger("labels", "doubts", str(small_corpus), "-o", str(tmp_path / "d.jsonl"), "--share", "6")
     assert res.returncode == 2 and "--share 6.0: expected a share" in res.stderr
+
+
+def test_cli_says_when_a_file_is_too_small_for_out_of_fold_baselines(small_corpus, tmp_path):
+    """Run on just the newly added labels, it explains instead of failing in scikit-learn."""
+    few = tmp_path / "new.jsonl"
+    few.write_text("".join(small_corpus.read_text().splitlines(keepends=True)[:8]))
+    res = run_tagger("labels", "doubts", str(few), "-o", str(tmp_path / "d.jsonl"), "--tfidf-only")
+    assert res.returncode == 2 and "8 articles are too few to fit the baselines" in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr and not (tmp_path / "d.jsonl").exists()

@@ -13,6 +13,7 @@ from tagger.data.feedback import (
     feedback_path,
     is_feedback_log,
 )
+from tagger.data.records import Article
 
 from conftest import REPO, run_tagger
 
@@ -108,15 +109,48 @@ def test_labels_check_accepts_a_feedback_log_beside_the_corpus(tmp_path, schema)
 def test_a_correction_never_takes_the_id_of_another_article():
     """Two scored files both numbering rows 1..N: the second correction of id '1' is another
     article, logged under its own id, while a second correction of the same article keeps it."""
-    from tagger.data.feedback import own_id
+    from tagger.data.feedback import place
 
-    known = {"1": "Ministers met in Dhaka.", "b01-004": "A frigate docked."}
-    assert own_id({"id": "1", "text": "Ministers met in Dhaka. "}, known) == "1"  # the same article
-    assert own_id({"id": "1", "text": "Ministers  met\r\nin Dhaka."}, known) == "1"  # other whitespace
-    other = own_id({"id": "1", "text": "Floods hit Sylhet."}, known)
-    assert other.startswith("1-") and other != "1" and other not in known
-    assert own_id({"id": "1", "text": "Floods hit Sylhet."}, known) == other  # stable
-    assert own_id({"id": "new", "text": "x"}, known) == "new"
+    def placed(rid: str, text: str) -> tuple[str, str | None]:
+        record = {"id": rid, "text": text}
+        note = place(record, known)
+        return record["id"], note
+
+    known = {
+        "1": Article("1", "Ministers met in Dhaka.", [], "neutral"),
+        "b01-004": Article("b01-004", "A frigate docked.", ["defence"], "neutral"),
+    }
+    assert placed("1", "Ministers met in Dhaka. ") == ("1", None)  # the same article
+    assert placed("1", "Ministers  met\r\nin Dhaka.") == ("1", None)  # other whitespace
+    other, note = placed("1", "Floods hit Sylhet.")
+    assert other.startswith("1-") and other not in known and "already names another article" in note
+    assert placed("1", "Floods hit Sylhet.")[0] == other  # stable
+    assert placed("new", "x") == ("new", None)
+
+
+def test_a_correction_of_a_labelled_article_under_another_id_corrects_it(schema):
+    """A scored file's row that near-copies a corpus article is that article: logged under its id
+    (a copy under the row's id would fail `labels check`), keeping its outlet and date."""
+    from tagger.data.feedback import place
+
+    text = " ".join(
+        f"Officials in Dhaka and Islamabad discussed item {i} of the new trade plan." for i in range(30)
+    )
+    known = {
+        "b02-002": Article(
+            "b02-002", text, ["trade"], "neutral", meta={"outlet_kind": "wire", "date": "2025-01-02"}
+        )
+    }
+    row = {"id": "r7", "text": text.replace("item 3 ", "point 3 "), "title": "", "outlet_country": "PK"}
+    record = correction_record(row, ["diplomacy"], "neutral", "m", ANSWER, schema)
+    note = place(record, known)
+    assert record["id"] == "b02-002" and "saved as a correction of it, not as 'r7'" in note
+    assert record["outlet_kind"] == "wire" and record["date"] == "2025-01-02"
+    assert record["outlet_country"] == "PK"  # the row's, where the labelled article has none
+    # the same article under its own id keeps the labelled metadata over the row's
+    row = {"id": "b02-002", "text": text, "outlet_kind": "opinion"}
+    record = correction_record(row, ["trade"], "neutral", "m", ANSWER, schema)
+    assert place(record, known) is None and record["outlet_kind"] == "wire"
 
 
 def test_a_relative_feedback_file_lies_in_the_project_folder(tmp_path, monkeypatch):

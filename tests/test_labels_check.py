@@ -2,6 +2,8 @@
 
 import json
 
+from tagger.data.shortcuts import ENFORCED_FROM
+
 from conftest import run_tagger
 
 GOOD = {
@@ -37,6 +39,7 @@ def test_planted_errors_are_all_reported_with_file_and_line(tmp_path):
         + line(id="x8", framing="hawkish")  # 9 unknown framing
         + line(id="x9", outlet_country="Mars", date="Jan 2025")  # 10 bad metadata
         + line(id="x10", date="2026-02-30")  # 11 no such day
+        + line(id=12)  # 12 a numeric id
     )
     res = run_tagger("labels", "check", str(bad))
     assert res.returncode != 0
@@ -51,6 +54,7 @@ def test_planted_errors_are_all_reported_with_file_and_line(tmp_path):
         8: "duplicate id 'ok-1'",
         9: "unknown label 'hawkish'",
         10: "field 'outlet_country'",
+        12: "field 'id': expected a string, got a number",
     }
     for n, msg in expected.items():
         hits = [ln for ln in err.splitlines() if ln.startswith(f"{bad}:{n}:")]
@@ -58,7 +62,7 @@ def test_planted_errors_are_all_reported_with_file_and_line(tmp_path):
     assert f"{bad}:10:" in err and "field 'date'" in err
     assert f"{bad}:11: field 'date': expected a real date as YYYY-MM-DD, got '2026-02-30'" in err
     assert f"{bad}:1:" not in err
-    assert "FAILED: 11 problem(s)" in err
+    assert "FAILED: 12 problem(s)" in err
 
 
 def test_problems_across_files_and_duplicate_ids_between_files(tmp_path):
@@ -108,17 +112,20 @@ def test_near_copies_are_listed_by_id_and_fail_the_check(tmp_path):
 
 
 def test_a_corpus_whose_outlet_gives_the_framing_away_fails(tmp_path):
-    """The shortcut probe: framing follows the outlet's country, so the check fails naming it."""
+    """The shortcut probe: framing follows the outlet's country, so the check fails naming it; a
+    folder of a few hundred articles gets the figure without the failure (it is noisy there)."""
     by_country = {"PK": "pro-alignment", "BD": "neutral", "IN": "india-focused"}
-    f = tmp_path / "shortcut.jsonl"
-    f.write_bytes(
-        b"".join(
-            line(id=f"s{i}", text=varied_text(i), outlet_country=c, framing=by_country[c])
-            for i in range(240)
-            for c in [list(by_country)[i % 3]]
-        )
-    )
-    res = run_tagger("labels", "check", str(f))
+    rows = [
+        line(id=f"s{i}", text=varied_text(i), outlet_country=c, framing=by_country[c])
+        for i in range(ENFORCED_FROM)
+        for c in [list(by_country)[i % 3]]
+    ]
+    small, whole = tmp_path / "small.jsonl", tmp_path / "shortcut.jsonl"
+    small.write_bytes(b"".join(rows[:240]))
+    res = run_tagger("labels", "check", str(small))
+    assert res.returncode == 0 and "high (not enforced below 1,000 articles: noisy)" in res.stdout, res.stdout
+    whole.write_bytes(b"".join(rows))
+    res = run_tagger("labels", "check", str(whole))
     assert res.returncode == 1 and "framing is guessable from outlet country + kind alone" in res.stderr
     assert "TOO HIGH" in res.stdout
 

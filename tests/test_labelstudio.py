@@ -56,8 +56,9 @@ def test_export_then_import_round_trip(tmp_path, schema):
     tasks.append(
         {"id": 99, "data": {"id": "n3", "text": "t"}, "annotations": [ann(["cricket"], "neutral", "x")]}
     )
+    tasks[-1]["annotations"][0]["result"][1]["value"]["choices"] = ["pro"]  # a second problem, same task
     export = tmp_path / "export.json"
-    export.write_text(json.dumps(tasks))
+    export.write_text(json.dumps([*tasks, {**tasks[1], "id": 98}]))  # the same article twice: refused once
 
     out = tmp_path / "labelled.jsonl"
     res = run_tagger("labels", "import-ls", str(export), "-o", str(out))
@@ -65,6 +66,9 @@ def test_export_then_import_round_trip(tmp_path, schema):
         res.returncode == 1
         and "task #3 (id n3, Label Studio task 99)" in res.stderr
         and "unknown label 'cricket'" in res.stderr
+        and "unknown label 'pro'" in res.stderr
+        and "task #4 (id n2, Label Studio task 98): duplicate id 'n2': also at task #2" in res.stderr
+        and "2 task(s) skipped" in res.stdout  # tasks, not problems
     )
     got = [json.loads(x) for x in out.read_text().splitlines()]
     assert got[0] == {**rows[0], "topics": ["defence"], "framing": "neutral"}
@@ -104,8 +108,24 @@ def test_import_and_export_refuse_what_they_cannot_do_and_never_empty_a_label_fi
     before = labels.read_text()
     not_export = tmp_path / "notes.json"
     not_export.write_text('{"hello": 1}')
+    records = tmp_path / "records.json"  # our own records in a JSON array: not tasks
+    records.write_text(
+        json.dumps([{"id": "a", "text": "Ministers met.", "topics": [], "framing": "neutral"}])
+    )
     cases = [
-        (("import-ls", str(not_export), "-o", str(labels)), 1, "nothing imported from"),
+        (
+            ("import-ls", str(records), "-o", str(tmp_path / "r.jsonl")),
+            1,
+            "task #1 (id a): an article object, not a Label Studio task",
+        ),
+        (("import-ls", str(not_export), "-o", str(labels)), 2, "mine.jsonl already exists; pass --overwrite"),
+        (("import-ls", str(not_export), "-o", str(labels), "--overwrite"), 1, "nothing imported from"),
+        (("export-ls", str(not_export), "-o", str(labels)), 2, "mine.jsonl already exists; pass --overwrite"),
+        (
+            ("doubts", str(tmp_path / "none"), "-o", str(labels)),
+            2,
+            "mine.jsonl already exists; pass --overwrite",
+        ),
         (("import-ls", str(labels), "-o", str(labels)), 2, "the output would replace the input"),
         (("import-ls", str(tmp_path / "nope.json"), "-o", str(labels)), 2, "nope.json: no such file"),
         (("export-ls", str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "t.json")), 2, "no such file"),

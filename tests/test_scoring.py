@@ -13,7 +13,7 @@ import pytest
 
 from tagger.engine.runtime import cpu_has_int8_dot
 from tagger.scoring.files import READER_VERSION, read_rows
-from tagger.scoring.job import OutputExists, ScoreJob
+from tagger.scoring.job import OutputExists, ScoreJob, file_sha256, job_manifest
 
 from conftest import REPO, run_tagger
 
@@ -140,6 +140,10 @@ def test_unknown_model_is_named(tmp_path, rows, promoted_tiny):
     assert f"train one with `tagger train --config {config}`" in res.stderr  # the store it would fill
     res = run_tagger("models", "--config", str(config))
     assert f"no models stored; train one with `tagger train --config {config}`" in res.stdout
+    # a version stored under another config's name is pointed to
+    version = promoted_tiny.split(":")[1]
+    res = run_tagger("models", "--config", str(config), "--promote", version)
+    assert res.returncode == 2 and f"{promoted_tiny} is stored under another name" in res.stderr, res.stderr
     res = run_tagger("evaluate", str(src), "--config", str(config), "-o", str(tmp_path / "ev"))
     assert res.returncode == 2 and f"train one with `tagger train --config {config}`" in res.stderr
     # a store's name alone is not a model: said, not looked up as 'article-tagger:article-tagger'
@@ -157,6 +161,15 @@ def test_a_json_array_is_named_as_such_before_any_work(tmp_path, rows, promoted_
     assert run_tagger("score", str(src), "-o", str(out), "--model", promoted_tiny).returncode == 0
 
 
+def test_an_input_without_rows_is_scored_but_said(tmp_path, promoted_tiny):
+    """A header-only CSV (a day with no articles, or a wrong export): an empty output, exit 0, and a warning."""
+    src, out = tmp_path / "none.csv", tmp_path / "out.csv"
+    src.write_text("id,text\n")
+    res = run_tagger("score", str(src), "-o", str(out), "--model", promoted_tiny)
+    assert res.returncode == 0 and out.exists(), res.stderr
+    assert f"warning: {src} holds no rows to score (empty, or a CSV header only)" in res.stderr
+
+
 def test_inputs_that_cannot_be_scored_are_refused_before_any_work(tmp_path, rows, promoted_tiny):
     """Each refused with one line naming the file and what is wrong, before the model loads and
     before anything is written (the input is never overwritten)."""
@@ -165,6 +178,10 @@ def test_inputs_that_cannot_be_scored_are_refused_before_any_work(tmp_path, rows
     no_text, fake = tmp_path / "notext.csv", tmp_path / "fake.parquet"
     no_text.write_text("id,body\na1,Ministers met.\n")
     fake.write_text("not parquet")
+    twice, mac, utf16 = tmp_path / "twice.csv", tmp_path / "mac.csv", tmp_path / "u16.jsonl"
+    twice.write_text("id,text,text\na1,Ministers met.,Another text\n")  # one would be lost
+    mac.write_bytes(b"id,text\ra1,Ministers met.\r")
+    utf16.write_bytes('{"id": "a1", "text": "Ministers met."}\n'.encode("utf-16"))
     cases = [
         ([str(tmp_path), "-o", str(tmp_path / "o.jsonl")], "a folder, not a file"),
         ([str(src), "-o", str(src), "--overwrite"], "the output would replace the input"),
@@ -175,6 +192,9 @@ def test_inputs_that_cannot_be_scored_are_refused_before_any_work(tmp_path, rows
             f"{no_text}: no 'text' column; its columns are 'id', 'body'",
         ),
         ([str(fake), "-o", str(tmp_path / "o.parquet")], f"{fake}: not a readable Parquet file"),
+        ([str(twice), "-o", str(tmp_path / "o.csv")], f"{twice}: column 'text' appears more than once"),
+        ([str(mac), "-o", str(tmp_path / "o.csv")], f"{mac}: lines end in a bare carriage return"),
+        ([str(utf16), "-o", str(tmp_path / "o.csv")], f"{utf16}: UTF-16 text, but this reads UTF-8"),
     ]
     for args, message in cases:
         res = run_tagger("score", *args, "--model", promoted_tiny)
@@ -182,7 +202,8 @@ def test_inputs_that_cannot_be_scored_are_refused_before_any_work(tmp_path, rows
             args,
             res.stderr,
         )
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["fake.parquet", "in.jsonl", "notext.csv"]
+    inputs = ["fake.parquet", "in.jsonl", "mac.csv", "notext.csv", "twice.csv", "u16.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == inputs
     assert read(src) == [{k: r[k] for k in ("id", "title", "text")} | r for r in rows[:2]]
 
 
@@ -219,7 +240,8 @@ def test_a_partial_run_of_another_job_says_what_differs(tmp_path, rows, promoted
     parts.mkdir()
     (parts / "manifest.json").write_text(
         json.dumps({"input": str(src.resolve()), "input_bytes": src.stat().st_size, "model": "m:1",
-                    "chunk_size": 2, "format": "jsonl", "reader": READER_VERSION})
+                    "input_sha256": file_sha256(src), "chunk_size": 2, "format": "jsonl",
+                    "reader": READER_VERSION})
     )  # fmt: skip
     with pytest.raises(
         OutputExists, match=r"a different job \(--chunk-size 2 there, 3 now\); run it again as it was"
@@ -229,6 +251,23 @@ def test_a_partial_run_of_another_job_says_what_differs(tmp_path, rows, promoted
     res = run_tagger("score", str(src), "-o", str(out), "--model", promoted_tiny, "--chunk-size", "3")
     assert res.returncode == 2 and "scoring with" not in res.stdout, res.stdout
     assert f"(--model m:1 there, {promoted_tiny} now; --chunk-size 2 there, 3 now)" in res.stderr, res.stderr
+
+
+def test_a_partial_run_is_not_carried_on_over_an_input_edited_in_place(tmp_path, rows):
+    """One character changed, the size the same: the chunks already scored are of other text."""
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write(src, rows[:6])
+    job = ScoreJob(lambda arts: [FAKE_RESULT for _ in arts], "m:1", chunk_size=2)
+    job.run(src, out, progress=False)
+    out.unlink()
+    parts = out.with_name(out.name + ".parts")
+    parts.mkdir()
+    (parts / "manifest.json").write_text(json.dumps(job_manifest(src, out, "m:1", 2)))
+    text = src.read_text()
+    src.write_text(text.replace("a", "b", 1))
+    assert src.stat().st_size == len(text.encode())
+    with pytest.raises(OutputExists, match=r"input content \(sha256\) \w+ there, \w+ now"):
+        job.run(src, out, progress=False)
 
 
 def test_bad_rows_reported_with_line_numbers_and_good_rows_scored(tmp_path, rows, promoted_tiny):

@@ -145,12 +145,19 @@ def test_refused_requests_are_one_line_in_the_server_log(server):
         ("/workbench/api/label-studio", {}, "rows", "missing field 'rows'"),
         ("/workbench/api/download?format=csv", {"rows": "abc"}, "rows", "must be a list of objects"),
         ("/workbench/api/label-studio", {"rows": [{"id": "a"}, 7]}, "rows", "item 1 must be an object"),
+        ("/workbench/api/label-studio", {"rows": [{"id": "a", "text": " "}]}, "rows", "item 0 has no text"),
         ("/workbench/api/scored", {"rows": [{}], "results": []}, "results", "0 results for 1 rows"),
         (
             "/workbench/api/scored",
             {"rows": [{"id": "a"}], "results": [{"index": 0, "error": "the model failed"}]},
             "results",
             "item 0 is not a scored result (the model failed)",
+        ),
+        (
+            "/workbench/api/scored",
+            {"rows": [{"id": "a"}], "results": [{"topics": [], "framing": "neutral"}]},
+            "results",
+            "item 0 is not a scored result (no 'topic_scores', 'framing_scores')",
         ),
         (
             "/workbench/api/corrections",
@@ -177,6 +184,28 @@ def test_workbench_api_names_the_bad_field(server, path, body, field, message):
     status, res = call(server.port, path, body)
     res = json.loads(res)
     assert status == 400 and res["field"] == field and message in res["error"], res
+
+
+def test_a_method_a_route_does_not_take_is_answered_405_with_its_methods(server):
+    """The API's routes say what the document gives them, the workbench's what they take."""
+    import urllib.error
+    import urllib.request
+
+    for path, method, allowed in (
+        ("/classify", "GET", "POST"),
+        ("/workbench/api/parse", "GET", "POST"),
+        ("/workbench/api/schema", "POST", "GET"),
+    ):
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{server.port}{path}", data=b"{}" if method == "POST" else None, method=method
+        )
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(req, timeout=30)
+        assert e.value.code == 405 and allowed in e.value.headers["Allow"].split(", "), (
+            path,
+            e.value.headers,
+        )
+        assert "error" in json.loads(e.value.read()), path
 
 
 def test_body_that_is_not_json(server):

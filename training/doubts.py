@@ -35,6 +35,26 @@ class Doubt:
         return asdict(self)
 
 
+MIN_PER_LABEL = 2  # with one, the fold that holds it trains without it: no baseline can be fitted
+
+
+def too_few(articles: list[Article], schema: LabelSchema) -> str | None:
+    """Why out-of-fold baselines cannot be fitted on these articles (a label too rare), or None."""
+    y_topics, y_framing = label_arrays(articles, schema)
+    counts = {
+        **{f"'{t}' given": int(y_topics[:, j].sum()) for j, t in enumerate(schema.topics)},
+        **{f"'{t}' withheld": int(len(articles) - y_topics[:, j].sum()) for j, t in enumerate(schema.topics)},
+        **{f"framing '{f}'": int((y_framing == k).sum()) for k, f in enumerate(schema.framings)},
+    }
+    thin = [f"{name} {n}" for name, n in counts.items() if n < MIN_PER_LABEL]
+    if not thin:
+        return None
+    return (
+        f"{len(articles)} articles are too few to fit the baselines without each article's fold: "
+        f"{', '.join(thin)} (each needs at least {MIN_PER_LABEL}); run it on the whole labels folder"
+    )
+
+
 def out_of_fold_topics(
     articles: list[Article], schema: LabelSchema, featurizer: Callable[[], Featurizer], folds: int = 5
 ) -> np.ndarray:

@@ -13,3 +13,11 @@ def io_problem(src: Path, out: Path) -> str | None:
         return f"{out}: the output would replace the input; write to another path"
     out.parent.mkdir(parents=True, exist_ok=True)
     return None
+
+
+def kept_output(*outs: Path, overwrite: bool) -> str | None:
+    """Why a command will not write its outputs: one already exists and --overwrite was not given."""
+    if overwrite:
+        return None
+    there = [str(o) for o in outs if o.exists()]
+    return f"{', '.join(there)} already exists; pass --overwrite to replace it" if there else None

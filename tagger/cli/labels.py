@@ -7,13 +7,13 @@ import json
 import sys
 from pathlib import Path
 
-from tagger.cli.io_paths import io_problem
+from tagger.cli.io_paths import io_problem, kept_output
 from tagger.cli.options import add_config_flag, config_name
 from tagger.data import labelstudio
 from tagger.data.corpus import LABEL_SUFFIXES, label_files, load_labelled
 from tagger.data.corpus_check import duplicate_problems, format_corpus_summary, summarize_corpus
 from tagger.data.dedup import near_duplicates
-from tagger.data.records import Article, Problem, iter_json_lines
+from tagger.data.records import Article, Problem, iter_json_lines, json_type
 from tagger.data.schema import LabelSchema
 from tagger.data.shortcuts import shortcut_problems
 from tagger.paths import labels_dir
@@ -64,6 +64,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     exp.set_defaults(func=cmd_export)
     for p in (check, doubts, imp, exp):
         p.add_argument("--schema", type=Path, default=None, help="default: labels/schema.yaml")
+    for p in (doubts, imp, exp):
+        p.add_argument("--overwrite", action="store_true", help="replace an output file that exists")
 
 
 def _report(problems: list[Problem]) -> None:
@@ -143,12 +145,18 @@ def cmd_doubts(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if problem := kept_output(args.output, overwrite=args.overwrite):
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     schema = LabelSchema.load(args.schema)
     articles, problems = load_labelled(args.paths or [str(labels_dir())], schema)
     if problems:
         _report(problems)
         print(f"\nFAILED: {len(problems)} problem(s) in label files; no doubts computed", file=sys.stderr)
         return 1
+    if problem := doubts.too_few(articles, schema):
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     detectors = {"tfidf": baselines.tfidf_features}
     try:
         pretrained = load_config(args.config, args.overrides).encoder.pretrained
@@ -157,7 +165,12 @@ def cmd_doubts(args: argparse.Namespace) -> int:
         return 2
     if pretrained and not args.tfidf_only:  # a config with a random encoder has nothing to embed with
         detectors["frozen"] = doubts.cached_frozen_features(pretrained, schema, articles)
-    scores = {name: doubts.out_of_fold_topics(articles, schema, make) for name, make in detectors.items()}
+    try:
+        scores = {name: doubts.out_of_fold_topics(articles, schema, make) for name, make in detectors.items()}
+    except ValueError as e:  # scikit-learn's: a training fold without one of the labels
+        print(f"error: {len(articles)} articles are too few to fit the baselines without each article's "
+              f"fold ({e}); run it on the whole labels folder", file=sys.stderr)  # fmt: skip
+        return 2
     found = doubts.doubted(articles, schema, scores, args.share)
     _write_jsonl(args.output, [d.to_record() for d in found])
     print(
@@ -168,7 +181,7 @@ def cmd_doubts(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    if error := io_problem(args.export, args.output):
+    if error := io_problem(args.export, args.output) or kept_output(args.output, overwrite=args.overwrite):
         print(f"error: {error}", file=sys.stderr)
         return 2
     records, problems, unannotated, task_ids = labelstudio.import_export(
@@ -193,7 +206,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    if error := io_problem(args.input, args.output):
+    config = args.xml or args.output.with_suffix(".config.xml")
+    if error := io_problem(args.input, args.output) or kept_output(
+        args.output, config, overwrite=args.overwrite
+    ):
         print(f"error: {error}", file=sys.stderr)
         return 2
     if FORMATS.get(args.input.suffix.lower(), "jsonl") != "jsonl":  # a CSV or Parquet file
@@ -203,16 +219,15 @@ def cmd_export(args: argparse.Namespace) -> int:
         return 2
     tasks, problems = [], []
     for n, obj, err in iter_json_lines(args.input):
-        if err is None and not (
-            isinstance(obj.get("id"), str | int) and isinstance(obj.get("text"), str) and obj["text"].strip()
-        ):
-            err = "needs an 'id' and a non-empty 'text'"
+        if err is None and not isinstance(obj.get("id"), str | int):
+            err = f"field 'id': expected a string or a whole number, got {json_type(obj.get('id'))}"
+        if err is None and not (isinstance(obj.get("text"), str) and obj["text"].strip()):
+            err = f"field 'text': expected a non-empty string, got {json_type(obj.get('text'))}"
         if err:
             problems.append(Problem(str(args.input), n, err))
         else:
             tasks.append(labelstudio.to_task(obj))
     args.output.write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
-    config = args.xml or args.output.with_suffix(".config.xml")
     config.write_text(labelstudio.labelling_config(LabelSchema.load(args.schema)), encoding="utf-8")
     _report(problems)
     print(f"wrote {len(tasks)} tasks to {args.output} and the labelling config to {config}")

@@ -143,6 +143,8 @@ def _score_local(src: Path, out: Path, tag: str, registry, args) -> int:
     if result.resumed_rows:
         print(f"\nresumed: the first {result.resumed_rows} input rows were already committed")
     print(f"\nwrote {out} and the chart {chart}")
+    if not summary.n and not result.failed:  # not an error (a day with no articles), but said
+        print(f"warning: {src} holds no rows to score (empty, or a CSV header only)", file=sys.stderr)
     if result.failed:
         print(
             f"{result.failed} row(s) failed; see {result.errors_path} (row numbers and reasons)",

@@ -46,3 +46,17 @@ def near_duplicates(
         if jac >= threshold:
             pairs.append((a, b, round(jac, 3)))
     return sorted(pairs, key=lambda p: -p[2])
+
+
+def closest_copy(
+    text: str, docs: dict[str, str], threshold: float = DEFAULT_THRESHOLD
+) -> tuple[str, float] | None:
+    """The doc that `text` is a near-copy of, the most similar (id, jaccard), or None."""
+    mine = shingles(text)
+    best = None
+    for doc_id, other in docs.items():
+        theirs = shingles(other)
+        jac = len(mine & theirs) / len(mine | theirs)
+        if jac >= threshold and (best is None or jac > best[1]):
+            best = (doc_id, round(jac, 3))
+    return best

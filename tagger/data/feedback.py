@@ -22,7 +22,8 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tagger.data.records import FieldError, validate_record
+from tagger.data.dedup import closest_copy
+from tagger.data.records import Article, FieldError, validate_record
 from tagger.data.schema import LabelSchema
 from tagger.paths import labels_dir, resolve
 
@@ -51,15 +52,34 @@ def article_id(title: str | None, text: str) -> str:
     return f"wb-{digest}"
 
 
-def own_id(record: dict, known: dict[str, str]) -> str:
-    """The id a correction is logged under: its own, unless the labels (`known`: id -> text, the
-    corpus and earlier corrections) already hold another article under it, as when two scored
-    files both number their rows 1..N. Then the id gets a hash of this text, so the correction
-    never replaces that other article in training (the latest record per id wins)."""
-    rid, text = record["id"], record["text"] or ""
-    if rid in known and known[rid].split() != text.split():  # whitespace (CRLF, spacing) is the same text
-        return f"{rid}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
-    return rid
+def place(record: dict, known: dict[str, Article]) -> str | None:
+    """Give a correction the id it is logged under, and say why when that is not its own. `known`
+    holds the labelled articles (corpus and earlier corrections) by id.
+    - Its own id, when the labels hold no article under it or hold the same text (whitespace aside).
+    - The id of a labelled article whose text it near-copies: it is a correction of that article
+      (under its own id, the copy would fail `tagger labels check`).
+    - Its id with a hash of its text, when the labels hold another article under its id (two scored
+      files both numbering rows 1..N), so it never replaces that article in training.
+    A correction of a labelled article keeps that article's metadata (outlet, date): it changes labels.
+    """
+    given, text = record["id"], record["text"] or ""
+    same = known.get(given)
+    if not (same and same.text.split() == text.split()):
+        copy = closest_copy(text, {i: a.text for i, a in known.items()})  # its own, edited, included
+        if copy:
+            record["id"], same = copy[0], known[copy[0]]
+        elif same:
+            record["id"], same = f"{given}-{hashlib.sha256(text.encode()).hexdigest()[:8]}", None
+    for key in METADATA_FIELDS:
+        if same and key in same.meta:
+            record[key] = same.meta[key]
+    if record["id"] == given:
+        return None
+    if same:
+        return (
+            f"the labels hold this article as '{record['id']}': saved as a correction of it, not as '{given}'"
+        )
+    return f"id '{given}' already names another article in the labels: saved as '{record['id']}'"
 
 
 def correction_record(
@@ -73,7 +93,9 @@ def correction_record(
     """The label record for one correction; the article's metadata rides along where the schema
     allows its value (an analyst file's own outlet names are left out, not refused)."""
     record = {
-        "id": str(article.get("id") or article_id(article.get("title"), article.get("text") or "")),
+        "id": str(article["id"])
+        if article.get("id") not in (None, "")
+        else article_id(article.get("title"), article.get("text") or ""),
         "title": article.get("title") or "",
         "text": article.get("text"),
         "topics": list(topics),

@@ -58,7 +58,7 @@ def _choices(result: list[dict], control: str) -> list[str] | None:
     return None
 
 
-def article_id(data: dict) -> object | None:
+def data_article_id(data: dict) -> object | None:
     """The article's own id in a task's data, if it has one (null and "" are none)."""
     own = data.get("id")
     return None if own in (None, "") else own
@@ -68,6 +68,11 @@ def task_to_record(task: dict) -> tuple[dict | None, str | None]:
     """Our record from one exported task, using its latest non-cancelled annotation."""
     data = task.get("data")
     if not isinstance(data, dict):
+        if "text" in task:  # our own records, or Label Studio's JSON-MIN export (fields at the top)
+            return None, (
+                "an article object, not a Label Studio task (no 'data' object): export from Label "
+                "Studio as JSON, not JSON-MIN; our own records go in JSON Lines files (.jsonl)"
+            )
         return None, "task has no 'data' object"
     annotations = [a for a in task.get("annotations", []) if not a.get("was_cancelled")]
     if not annotations:
@@ -75,7 +80,7 @@ def task_to_record(task: dict) -> tuple[dict | None, str | None]:
     latest = max(annotations, key=lambda a: (a.get("updated_at") or "", a.get("id") or 0))
     result = latest.get("result", [])
     framing = _choices(result, FRAMING_CONTROL)
-    own = article_id(data)  # else Label Studio's task id, said on import
+    own = data_article_id(data)  # else Label Studio's task id, said on import
     record = {
         **data,
         "id": str(own if own is not None else task.get("id", "")),
@@ -101,10 +106,11 @@ def iter_export(path: Path) -> Iterator[tuple[str, dict | None, str | None, bool
             yield f"task #{i}", None, "not an object", False
             continue
         record, err = task_to_record(task)
-        own = article_id(task["data"]) if isinstance(task.get("data"), dict) else None
+        is_task = isinstance(task.get("data"), dict)
+        own = data_article_id(task["data"]) if is_task else task.get("id")
         # the article's id (what duplicate-id problems name) and Label Studio's own task id
         ids = [f"id {own}"] if own is not None else []
-        ids += [f"Label Studio task {task['id']}"] if "id" in task else []
+        ids += [f"Label Studio task {task['id']}"] if is_task and "id" in task else []
         yield f"task #{i} ({', '.join(ids) or 'no id'})", record, err, own is None
 
 
@@ -118,13 +124,19 @@ class Imported(NamedTuple):
 def import_export(path: Path, schema: LabelSchema) -> Imported:
     """Read a Label Studio JSON export."""
     records, problems, unannotated, task_ids = [], [], 0, 0
+    seen: dict[str, str] = {}  # id -> the task that has it
     for where, record, err, by_task_id in iter_export(path):
         if err == UNANNOTATED:
             unannotated += 1
             continue
         errs = [err] if err else validate_record(record, schema)
-        problems += [Problem(str(path), 0, f"{where}: {e}") for e in errs]
-        if not errs:
+        if not errs and record["id"] in seen:  # labels check would refuse the imported file
+            errs = [f"duplicate id '{record['id']}': also at {seen[record['id']]}"]
+        elif not errs:
+            seen[record["id"]] = where
+        if errs:  # one problem per task, however many fields are wrong: the count is of tasks
+            problems.append(Problem(str(path), 0, f"{where}: {'; '.join(map(str, errs))}"))
+        else:
             records.append(record)
             task_ids += by_task_id
     return Imported(records, problems, unannotated, task_ids)

@@ -117,8 +117,13 @@ def iter_json_lines(
 def validate_record(obj: dict, schema: LabelSchema) -> list[FieldProblem]:
     """What is wrong with one labelled record (empty list when it is valid)."""
     errs: list[FieldProblem] = []
-    if not isinstance(obj.get("id"), str) or not obj["id"].strip():
-        errs.append(FieldProblem.at("id", "missing or not a non-empty string"))
+    rid = obj.get("id")
+    if rid is None:
+        errs.append(FieldProblem.at("id", "missing"))
+    elif not isinstance(rid, str):
+        errs.append(FieldProblem.at("id", f"expected a string, got {json_type(rid)}"))
+    elif not rid.strip():
+        errs.append(FieldProblem.at("id", "empty"))
     text = obj.get("text")
     if text is None:
         errs.append(FieldProblem.at("text", "missing"))

@@ -148,7 +148,15 @@ class Registry:
         try:
             return str(bentoml.models.get(tag).tag)
         except bentoml.exceptions.NotFound as e:
-            raise LookupError(f"no stored model '{tag}'; `tagger models` lists them") from e
+            version = tag.split(":", 1)[1]
+            elsewhere = [str(m.tag) for m in bentoml.models.list() if m.tag.version == version]
+            hint = (
+                f"; {' and '.join(elsewhere)} is stored under another name (a run of another config: "
+                "give name:version, or that --config)"
+                if elsewhere
+                else "; `tagger models` lists them"
+            )
+            raise LookupError(f"no stored model '{tag}'{hint}") from e
 
     def load(self, tag: str | None = None, **kw) -> Tagger:
         """A stored model by tag, or the promoted one."""

@@ -34,13 +34,17 @@ def check_input(path: Path) -> str:
     if path.is_dir():
         raise ValueError(f"{path}: a folder, not a file (Spark reads folders: --engine spark)")
     fmt = detect_format(path)
-    if fmt == "jsonl":
+    if fmt != "parquet":
         with open(path, "rb") as f:
-            if f.read(4096).removeprefix(BOM).lstrip().startswith(b"["):
-                raise ValueError(
-                    f"{path}: a JSON array (a Label Studio export?), but scoring reads JSON Lines: "
-                    "one article object per line"
-                )
+            head = f.read(4096)
+        if problem := _text_problem(head, fmt):
+            raise ValueError(f"{path}: {problem}")
+    if fmt == "jsonl":
+        if head.removeprefix(BOM).lstrip().startswith(b"["):
+            raise ValueError(
+                f"{path}: a JSON array (a Label Studio export?), but scoring reads JSON Lines: "
+                "one article object per line"
+            )
         return fmt
     columns = _columns(path, fmt)
     if columns is not None and (missing := [c for c in ("id", "text") if c not in columns]):
@@ -48,7 +52,22 @@ def check_input(path: Path) -> str:
             f"{path}: no {' or '.join(repr(c) for c in missing)} column; its columns are "
             + (", ".join(repr(c) for c in columns) or "none")
         )
+    if columns is not None and (repeated := sorted({c for c in columns if columns.count(c) > 1})):
+        raise ValueError(
+            f"{path}: column {', '.join(map(repr, repeated))} appears more than once in the header; "
+            "give each column its own name (only one of them would be read)"
+        )
     return fmt
+
+
+def _text_problem(head: bytes, fmt: str) -> str | None:
+    """Why the start of a CSV or JSON Lines file is not text this reads (UTF-8, LF or CRLF lines)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        return "UTF-16 text, but this reads UTF-8: save it as UTF-8 (in Excel: 'CSV UTF-8')"
+    first = head.split(b"\n", 1)[0]
+    if fmt == "csv" and b"\r" in first.rstrip(b"\r"):
+        return "lines end in a bare carriage return (old Mac style); save it with LF or CRLF line endings"
+    return None
 
 
 def _columns(path: Path, fmt: str) -> list[str] | None:

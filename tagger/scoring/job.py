@@ -8,6 +8,7 @@ When all chunks are in, they are merged into `<output>` and the parts folder is 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -120,6 +121,7 @@ def job_manifest(src: Path, out: Path, model_tag: str, chunk_size: int) -> dict:
     return {
         "input": str(src.resolve()),
         "input_bytes": src.stat().st_size,
+        "input_sha256": file_sha256(src),  # an input edited in place, its size unchanged
         "model": model_tag,
         "chunk_size": chunk_size,
         "format": detect_format(out),
@@ -127,7 +129,17 @@ def job_manifest(src: Path, out: Path, model_tag: str, chunk_size: int) -> dict:
     }
 
 
-MANIFEST_FLAGS = {"model": "--model", "chunk_size": "--chunk-size", "format": "output format"}
+MANIFEST_FLAGS = {
+    "model": "--model",
+    "chunk_size": "--chunk-size",
+    "format": "output format",
+    "input_sha256": "input content (sha256)",
+}
+
+
+def file_sha256(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()[:16]
 
 
 def other_partial_run(parts: Path, manifest: dict) -> str | None:
