@@ -63,3 +63,11 @@ def test_the_smoke_config_never_stores_into_the_served_models():
     """`tagger train --config tiny` (random weights) must not become the model `make run` serves."""
     names = {load_config(c).registry.name for c in ("default", "accurate", "tiny")}
     assert names == {"article-tagger", "article-tagger-accurate", "article-tagger-tiny"}
+
+
+def test_one_data_path_has_one_spelling_so_the_config_hash_names_the_data():
+    from training.config import config_hash
+
+    spellings = [load_config("default", [f"data.paths=[{p}]"]) for p in ("labels", "labels/", "./labels")]
+    assert {tuple(c.data.paths) for c in spellings} == {("labels",)}
+    assert len({config_hash(c) for c in spellings}) == 1

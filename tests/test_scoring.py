@@ -568,9 +568,12 @@ def test_csv_output_writes_carried_objects_as_json(tmp_path):
 
     out = tmp_path / "o.csv"
     row = {"id": "a", "topics": ["trade", "defence"], "meta": {"k": 9}, "tags": [1, 2], "warnings": ["x; y"]}
-    write_chunk(out, [row], "csv")
-    # names joined with ';', but a list whose items hold ';' themselves would not split back: JSON
-    assert out.read_text().splitlines()[1] == 'a,trade;defence,"{""k"": 9}","[1, 2]","[""x; y""]"'
+    other = {"id": "b", "topics": [], "meta": {}, "tags": ["p", "q"], "warnings": []}
+    write_chunk(out, [row, other], "csv")
+    # topic names joined with ';'; any other list as JSON in every row, whatever its items
+    lines = out.read_text().splitlines()
+    assert lines[1] == 'a,trade;defence,"{""k"": 9}","[1, 2]","[""x; y""]"'
+    assert lines[2] == 'b,,{},"[""p"", ""q""]",[]'
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "parquet"])

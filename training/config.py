@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class Section(BaseModel):
@@ -22,6 +23,12 @@ class Section(BaseModel):
 class DataConfig(Section):
     paths: list[str] = ["labels"]  # label files/folders, relative to the project folder
     split: tuple[float, float, float] = (0.7, 0.15, 0.15)  # train / validation / test, by hash of id
+
+    @field_validator("paths")
+    @classmethod
+    def _normalised(cls, paths: list[str]) -> list[str]:
+        """`labels/` and `./labels` are `labels`: one spelling, so the config hash names the data."""
+        return [os.path.normpath(p) for p in paths]
 
     @model_validator(mode="after")
     def _split_sums_to_one(self) -> DataConfig:

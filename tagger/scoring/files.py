@@ -233,7 +233,7 @@ def write_chunk(path: Path, rows: list[dict], fmt: str) -> None:
             if fmt == "csv":
                 w = csv.DictWriter(f, fieldnames=columns_of(rows))
                 w.writeheader()
-                w.writerows([{k: _csv_value(v) for k, v in r.items()} for r in rows])
+                w.writerows([{k: _csv_value(k, v) for k, v in r.items()} for r in rows])
             else:
                 f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     with open(tmp, "rb") as f:
@@ -241,10 +241,11 @@ def write_chunk(path: Path, rows: list[dict], fmt: str) -> None:
     tmp.replace(path)
 
 
-def _csv_value(v):
-    """A list of names (topics, or a carried list of strings) as 'a;b'; any other list (warnings,
-    whose sentences hold ';' themselves) or object as JSON, not as Python's repr."""
-    if isinstance(v, list) and all(isinstance(x, str) and ";" not in x for x in v):
+def _csv_value(column: str, v):
+    """Topic names (`topics`, `input_topics`, ...) as 'a;b', as spreadsheets read them; every other
+    list (warnings, whose sentences hold ';' themselves, or a carried list) and object as JSON, so a
+    column is written one way in every row (an empty list too: '[]', not a missing value)."""
+    if column.endswith("topics") and isinstance(v, list) and all(isinstance(x, str) for x in v):
         return ";".join(v)
     return _as_text(v) if isinstance(v, list | dict) else v
 
