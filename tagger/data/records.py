@@ -116,25 +116,21 @@ def iter_json_lines(
 
 def validate_record(obj: dict, schema: LabelSchema) -> list[FieldProblem]:
     """What is wrong with one labelled record (empty list when it is valid)."""
-    errs: list[FieldProblem] = []
-    rid = obj.get("id")
-    if rid is None:
-        errs.append(FieldProblem.at("id", "missing"))
-    elif not isinstance(rid, str):
-        errs.append(FieldProblem.at("id", f"expected a string, got {json_type(rid)}"))
-    elif not rid.strip():
-        errs.append(FieldProblem.at("id", "empty"))
-    text = obj.get("text")
-    if text is None:
-        errs.append(FieldProblem.at("text", "missing"))
-    elif not isinstance(text, str):
-        errs.append(FieldProblem.at("text", f"expected a string, got {json_type(text)}"))
-    elif not text.strip():
-        errs.append(FieldProblem.at("text", "empty"))
+    errs = [p for name in ("id", "text") if (p := _string_problem(obj, name))]
     if obj.get("title") is not None and not isinstance(obj["title"], str):
         errs.append(FieldProblem.at("title", "expected a string or null (no headline)"))
     errs += topic_errors(obj, schema) + framing_errors(obj, schema) + _metadata_errors(obj, schema)
     return errs
+
+
+def _string_problem(obj: dict, name: str) -> FieldProblem | None:
+    """A required non-blank string field that is missing, of another type, or blank."""
+    value = obj.get(name)
+    if value is None:
+        return FieldProblem.at(name, "missing")
+    if not isinstance(value, str):
+        return FieldProblem.at(name, f"expected a string, got {json_type(value)}")
+    return None if value.strip() else FieldProblem.at(name, "empty")
 
 
 def topic_errors(obj: dict, schema: LabelSchema) -> list[FieldProblem]:
