@@ -639,3 +639,13 @@ def test_an_id_must_be_a_string_or_a_number():
         row_error({"id": ["a"], "text": "Ministers met."}) == "'id' must be a string or a number, got a list"
     )
     assert row_error({"id": True, "text": "x"}) == "'id' must be a string or a number, got true/false"
+
+
+def test_the_progress_total_counts_csv_records_not_lines(tmp_path):
+    from tagger.scoring.files import count_rows
+
+    src = tmp_path / "in.csv"
+    src.write_text('id,text\r\na,"one\nlong\narticle"\r\nb,short\r\n')
+    assert count_rows(src) == 2
+    src.write_text('id,text\na,"left open\nb,short\n')
+    assert count_rows(src) == 1  # one row runs to the end; reading it says where it opened

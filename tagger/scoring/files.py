@@ -89,14 +89,22 @@ def _csv_header(first_line: bytes) -> list[str]:
 
 
 def count_rows(path: Path) -> int | None:
+    """Rows to expect, for the progress bar: a CSV's records (a quoted field may span lines), a
+    JSON Lines file's lines."""
     fmt = detect_format(path)
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
         return pq.ParquetFile(path).metadata.num_rows
+    if fmt == "csv":
+        csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD))
+        with open(path, encoding="utf-8", errors="replace", newline="") as f:
+            try:
+                return max(0, sum(1 for _ in csv.reader(f)) - 1)
+            except csv.Error:  # reading the rows reports where; the bar goes without a total
+                return None
     with open(path, "rb") as f:
-        n = sum(buf.count(b"\n") for buf in iter(lambda: f.read(1 << 20), b""))
-    return max(0, n - 1) if fmt == "csv" else n
+        return sum(buf.count(b"\n") for buf in iter(lambda: f.read(1 << 20), b""))
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
