@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 
 from bentoml.exceptions import BentoMLException
@@ -152,9 +153,10 @@ def normalise_error(payload: object) -> dict:
     return error_body(str(message or payload), field if isinstance(field, str) else None)
 
 
-def patch_openapi(doc: dict) -> dict:
+def patch_openapi(doc: dict, guarded: Callable[[str], bool] | None = None) -> dict:
     """Make the generated document match behaviour: our error shape on every 4xx, the 413, 422 and
-    503 answers, the task states BentoML really reports, and no route that cannot work here."""
+    503 answers, the task states BentoML really reports, no route that cannot work here, and the
+    bearer token on the routes that need one (`guarded(path)`, when a token is set)."""
     # BentoML's default description embeds badge images from shields.io and others: Swagger UI
     # would fetch them from those hosts
     info = doc.setdefault("info", {})
@@ -176,6 +178,16 @@ def patch_openapi(doc: dict) -> dict:
     for path, ops in doc.get("paths", {}).items():
         for op in ops.values():
             responses = op.setdefault("responses", {})
+            if guarded and guarded(path):  # Swagger UI then offers "Authorize"
+                doc["components"].setdefault("securitySchemes", {})["bearer"] = {
+                    "type": "http",
+                    "scheme": "bearer",
+                }
+                op["security"] = [{"bearer": []}]
+                responses["401"] = {
+                    "description": "Missing or wrong bearer token (this server has TAGGER_API_TOKEN set)",
+                    "content": ref,
+                }
             if "requestBody" in op:
                 op["requestBody"]["required"] = True  # every body route needs its JSON object
                 responses["415"] = {
@@ -216,8 +228,14 @@ class ContractMiddleware:
     """ASGI middleware: rewrites 4xx and 5xx bodies into the error shape (adding Retry-After to 503s)
     and patches /docs.json on its way out. Other responses pass through untouched."""
 
-    def __init__(self, app, validators: dict[str, type[BaseModel]] | None = None):
+    def __init__(
+        self,
+        app,
+        validators: dict[str, type[BaseModel]] | None = None,
+        guarded: Callable[[str], bool] | None = None,
+    ):
         self.app = app
+        self.guarded = guarded  # path -> whether it needs the bearer token (service/auth.py)
         self.validators = validators or {}  # path -> body model, for routes BentoML does not check
         self.allowed: dict[str, str] | None = None  # path -> "GET, POST", read from the document
         self.body_types: dict[str, set[str]] = {}  # path -> media types its body is declared in
@@ -233,7 +251,8 @@ class ContractMiddleware:
                 send, 404, error_body(f"{scope['path']} is not supported by this server: {why}")
             )
         if scope["method"] == "POST" and (problem := await self._media_type_problem(scope)):
-            return await _send_json(send, 415, error_body(problem, "Content-Type"))
+            field = "Content-Encoding" if problem.startswith("Content-Encoding") else "Content-Type"
+            return await _send_json(send, 415, error_body(problem, field))
         model = self.validators.get(scope["path"])
         if model is not None and scope["method"] == "POST":
             body = await _read_body(receive)
@@ -270,7 +289,7 @@ class ContractMiddleware:
         except ValueError:
             payload = body.decode("utf-8", "replace")
         if is_doc and status == 200 and isinstance(payload, dict):
-            return await _send_json(send, status, patch_openapi(payload))
+            return await _send_json(send, status, patch_openapi(payload, self.guarded))
         extra = []
         if status == 503:
             extra.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
@@ -294,21 +313,29 @@ class ContractMiddleware:
         return self.allowed.get(path, own)
 
     async def _media_type_problem(self, scope) -> str | None:
-        """A POST whose Content-Type is not one its route declares: answered 415, not parsed."""
+        """A POST whose Content-Type is not one its route declares, in another charset than UTF-8
+        or compressed: answered 415, not parsed."""
         await self._read_document()
         declared = self.body_types.get(scope["path"])
         if not declared:
             return None
-        header = dict(scope.get("headers", [])).get(b"content-type", b"application/json").decode("latin-1")
-        media = header.split(";")[0].strip().lower()
-        if media in declared:
-            return None
-        return f"Content-Type '{header}' is not accepted here; send {' or '.join(sorted(declared))}"
+        headers = dict(scope.get("headers", []))
+        header = headers.get(b"content-type", b"application/json").decode("latin-1")
+        media, *params = [p.strip().lower() for p in header.split(";")]
+        if media not in declared:
+            return f"Content-Type '{header}' is not accepted here; send {' or '.join(sorted(declared))}"
+        charset = next((p.split("=", 1)[1].strip('"') for p in params if p.startswith("charset=")), "utf-8")
+        if charset not in ("utf-8", "utf8"):
+            return f"Content-Type '{header}': the body is read as UTF-8 only; send it in UTF-8"
+        encoding = headers.get(b"content-encoding", b"identity").decode("latin-1").strip().lower()
+        if encoding not in ("", "identity"):
+            return f"Content-Encoding '{encoding}' is not accepted; send the body uncompressed"
+        return None
 
     async def _read_document(self) -> None:
         if self.allowed is not None:
             return
-        doc = patch_openapi(json.loads(await _get(self.app, "/docs.json")))
+        doc = patch_openapi(json.loads(await _get(self.app, "/docs.json")), self.guarded)
         self.allowed = {p: ", ".join(sorted(m.upper() for m in ops)) for p, ops in doc["paths"].items()}
         for p, ops in doc["paths"].items():
             body = ops.get("post", {}).get("requestBody", {}).get("content", {})

@@ -15,7 +15,7 @@ from pydantic import ConfigDict, Field, StrictBool, field_validator
 from pydantic_core import PydanticCustomError
 
 from service.admission import Admission
-from service.auth import BearerAuth
+from service.auth import BearerAuth, guarded
 from service.batcher import GreedyBatcher
 from service.contract import TOO_MUCH_TEXT, ApiError, ContractMiddleware, batch_results
 from service.logs import log_model_failures, quiet_refusals
@@ -169,5 +169,5 @@ class TaggerService:
 
 
 TaggerService.add_asgi_middleware(BearerAuth)
-TaggerService.add_asgi_middleware(ContractMiddleware, validators={"/submit/submit": JobIn})
+TaggerService.add_asgi_middleware(ContractMiddleware, validators={"/submit/submit": JobIn}, guarded=guarded)
 TaggerService.mount_asgi_app(workbench, path="/")  # the page at / (service/workbench.py)

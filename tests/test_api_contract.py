@@ -2,10 +2,13 @@
 every route, bounded work per call and fairness between callers."""
 
 import concurrent.futures as cf
+import gzip
 import json
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 from servers import ARTICLES, call
@@ -96,6 +99,23 @@ def test_unsupported_route_is_neither_advertised_nor_served(server):
     assert (
         status == 415 and "Content-Type 'text/plain' is not accepted here" in error_of(status, raw)["error"]
     )
+    # another charset, or a compressed body, is named too (it read as "not valid JSON")
+    body = json.dumps(ARTICLES[0]).encode()
+    status, raw = call(server.port, "/classify", raw=body, content_type="application/json; charset=utf-16")
+    assert status == 415 and "read as UTF-8 only" in error_of(status, raw)["error"], raw
+    status, raw = call(server.port, "/classify", raw=body, content_type="application/json; charset=UTF-8")
+    assert status == 200, raw
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{server.port}/classify",
+        data=gzip.compress(body),
+        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=60)
+    assert e.value.code == 415 and json.loads(e.value.read()) == {
+        "error": "Content-Encoding 'gzip' is not accepted; send the body uncompressed",
+        "field": "Content-Encoding",
+    }
     assert (
         "cannot be cancelled"
         in error_of(*call(server.port, "/submit/cancel?task_id=x", method="PUT"))["error"]
@@ -109,8 +129,6 @@ def test_a_busy_server_refuses_sync_calls_at_once_and_still_takes_jobs(promoted_
     """With TAGGER_MAX_PENDING at one full batch, a batch and single calls sent meanwhile cannot all
     be held: whichever arrives second is answered 503 with Retry-After at once (a single call while
     the batch runs, or the batch if a single call got in first). Jobs are not counted."""
-    import urllib.error
-    import urllib.request
 
     from service.local_server import LocalServer
 

@@ -3,9 +3,11 @@
 Kept apart from test_service.py so that no two servers run at once (BentoML servers sharing a
 machine's task database conflict at start)."""
 
+import json
 import os
 import subprocess
 import sys
+import urllib.request
 
 import numpy as np
 import pytest
@@ -27,6 +29,21 @@ def test_auth_on_when_token_set(promoted_tiny):
         assert call(s.port, "/classify", ARTICLES[0], token="s3cret")[0] == 200
         assert call(s.port, "/healthz", method="GET")[0] == 200
         assert s.log_tail().count("Refused /classify [POST]: 401 missing or wrong bearer token") == 2
+        lower = urllib.request.Request(
+            f"http://127.0.0.1:{s.port}/classify",
+            data=json.dumps(ARTICLES[0]).encode(),
+            headers={"Content-Type": "application/json", "Authorization": "bearer s3cret"},
+        )
+        with urllib.request.urlopen(lower, timeout=60) as r:  # the scheme in any case (RFC 7235)
+            assert r.status == 200
+        status, body = call(s.port, "/classify", ARTICLES[0], token="wrong")
+        assert json.loads(body)["field"] == "Authorization"
+        # the contract says which routes need the token, so Swagger UI offers "Authorize"
+        status, doc = call(s.port, "/docs.json", method="GET")
+        assert doc["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
+        assert doc["paths"]["/classify"]["post"]["security"] == [{"bearer": []}]
+        assert "401" in doc["paths"]["/submit/get"]["get"]["responses"]
+        assert "security" not in doc["paths"]["/healthz"]["get"]
     finally:
         s.stop()
 
