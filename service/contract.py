@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Callable
 from http import HTTPStatus
+from urllib.parse import parse_qs
 
 from bentoml.exceptions import BentoMLException
 from pydantic import BaseModel, ValidationError
@@ -250,6 +251,8 @@ class ContractMiddleware:
             return await _send_json(
                 send, 404, error_body(f"{scope['path']} is not supported by this server: {why}")
             )
+        if scope["path"] in TASK_ROUTES and _task_ids(scope) == [""]:  # BentoML looks "" up: 404
+            return await _send_json(send, 400, error_body("field 'task_id': empty", "task_id"))
         if scope["method"] == "POST" and (problem := await self._media_type_problem(scope)):
             field = "Content-Encoding" if problem.startswith("Content-Encoding") else "Content-Type"
             return await _send_json(send, 415, error_body(problem, field))
@@ -341,6 +344,12 @@ class ContractMiddleware:
             body = ops.get("post", {}).get("requestBody", {}).get("content", {})
             if body:
                 self.body_types[p] = set(body)
+
+
+def _task_ids(scope) -> list[str]:
+    return parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True).get(
+        "task_id", []
+    )
 
 
 def _unfinished(bentoml_message: str, path: str) -> str:

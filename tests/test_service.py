@@ -263,6 +263,8 @@ def test_async_job(server):
         assert status == 404 and json.loads(res)["field"] == "task_id", res
         status, res = call(server.port, f"/submit/{route}", method="GET")
         assert status == 400 and json.loads(res)["field"] == "task_id", res
+        status, res = call(server.port, f"/submit/{route}?task_id=", method="GET")
+        assert status == 400 and json.loads(res) == {"error": "field 'task_id': empty", "field": "task_id"}
 
 
 def test_openapi_and_health(server):
