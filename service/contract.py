@@ -254,8 +254,7 @@ class ContractMiddleware:
         if scope["path"] in TASK_ROUTES and _task_ids(scope) == [""]:  # BentoML looks "" up: 404
             return await _send_json(send, 400, error_body("field 'task_id': empty", "task_id"))
         if scope["method"] == "POST" and (problem := await self._media_type_problem(scope)):
-            field = "Content-Encoding" if problem.startswith("Content-Encoding") else "Content-Type"
-            return await _send_json(send, 415, error_body(problem, field))
+            return await _send_json(send, 415, error_body(problem.message, problem.field))
         model = self.validators.get(scope["path"])
         if model is not None and scope["method"] == "POST":
             body = await _read_body(receive)
@@ -315,7 +314,7 @@ class ContractMiddleware:
         await self._read_document()
         return self.allowed.get(path, own)
 
-    async def _media_type_problem(self, scope) -> str | None:
+    async def _media_type_problem(self, scope) -> FieldProblem | None:
         """A POST whose Content-Type is not one its route declares, in another charset than UTF-8
         or compressed: answered 415, not parsed."""
         await self._read_document()
@@ -326,13 +325,16 @@ class ContractMiddleware:
         header = headers.get(b"content-type", b"application/json").decode("latin-1")
         media, *params = [p.strip().lower() for p in header.split(";")]
         if media not in declared:
-            return f"Content-Type '{header}' is not accepted here; send {' or '.join(sorted(declared))}"
+            why = f"Content-Type '{header}' is not accepted here; send {' or '.join(sorted(declared))}"
+            return FieldProblem("Content-Type", why)
         charset = next((p.split("=", 1)[1].strip('"') for p in params if p.startswith("charset=")), "utf-8")
         if charset not in ("utf-8", "utf8"):
-            return f"Content-Type '{header}': the body is read as UTF-8 only; send it in UTF-8"
+            why = f"Content-Type '{header}': the body is read as UTF-8 only; send it in UTF-8"
+            return FieldProblem("Content-Type", why)
         encoding = headers.get(b"content-encoding", b"identity").decode("latin-1").strip().lower()
         if encoding not in ("", "identity"):
-            return f"Content-Encoding '{encoding}' is not accepted; send the body uncompressed"
+            why = f"Content-Encoding '{encoding}' is not accepted; send the body uncompressed"
+            return FieldProblem("Content-Encoding", why)
         return None
 
     async def _read_document(self) -> None:
