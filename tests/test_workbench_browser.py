@@ -240,9 +240,11 @@ def test_a_correction_under_another_articles_id_says_so(page, tmp_path, feedback
     is kept under a new id, and the page says why (the corpus's article is not replaced)."""
     corpus_line = (REPO / "labels" / "corpus" / "batch_01.jsonl").read_text(encoding="utf-8").splitlines()[0]
     taken = json.loads(corpus_line)["id"]
-    (tmp_path / "one.jsonl").write_text(
-        json.dumps({"id": taken, "text": SEED.read_text(encoding="utf-8")}) + "\n"
+    text = (  # new to the labels: a text they hold (a seed corrected earlier) would be corrected as that
+        f"Textile exporters from Karachi met buyers in Dhaka on Tuesday (note {tmp_path.name}), the trade "
+        "body said, adding that orders for yarn and denim were discussed and a second visit was planned."
     )
+    (tmp_path / "one.jsonl").write_text(json.dumps({"id": taken, "text": text}) + "\n")
     page.click("text=Score a file")
     page.set_input_files("#score-file", str(tmp_path / "one.jsonl"))
     page.click("#score-submit")
