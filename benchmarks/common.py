@@ -8,6 +8,9 @@ import platform
 import time
 from pathlib import Path
 
+import numpy as np
+import torch
+
 from tagger.data.corpus import load_labelled
 from tagger.data.schema import LabelSchema
 from tagger.data.split import split_articles
@@ -52,8 +55,6 @@ def machine_line(m: dict) -> str:
 
 def machine() -> dict:
     import os
-
-    import torch
 
     from tagger.engine.runtime import CPU_CLASS_ENV, available_cores, cpu_class, cpu_name
 
@@ -118,3 +119,55 @@ def save(name: str, payload: dict, table: str) -> None:
     (results / f"{name}.md").write_text(table + "\n")
     print(table)
     print(f"\nwrote {results / name}.json and .md")
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def flops_by_part(config, window_lengths: list[int]) -> dict[str, float]:
+    """Forward FLOPs of an encoder of this config over these windows: its dense layers (query, key,
+    value, output and feed-forward matmuls) and attention (scores and weighted sum)."""
+    d, ff, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    return {
+        "dense layers": float(sum(layers * 2 * L * (4 * d * d + 2 * d * ff) for L in window_lengths)),
+        "attention": float(sum(layers * 4 * L * L * d for L in window_lengths)),
+    }
+
+
+def encoder_flops(tagger, window_lengths: list[int]) -> float:
+    """Forward FLOPs of the encoder: dense layers plus attention, per window."""
+    return sum(flops_by_part(tagger.model.encoder.config, window_lengths).values())
+
+
+def naive_scores(tagger, docs: list[str], batch_size: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """The naive way: transformers' feature-extraction pipeline on the tagger's encoder in fp32,
+    truncated at 512 tokens, on the tagger's device; then the model's own pooling and heads."""
+    from transformers import pipeline
+
+    from tagger.engine.tagger import sigmoid
+
+    enc = tagger.model.encoder.float()
+    pipe = pipeline(
+        "feature-extraction",
+        model=enc,
+        tokenizer=tagger.tokenizer,
+        device=tagger.device,
+        tokenize_kwargs={"truncation": True, "max_length": 512},
+    )
+    outs = pipe(docs, batch_size=batch_size) if batch_size else [pipe(d) for d in docs]
+    emb, net, first = [], tagger.model, torch.zeros(1, dtype=torch.long)
+    for o in outs:  # pooled as the model pools: its one (truncated) window, then the article
+        h = torch.tensor(np.array(o), dtype=torch.float32).reshape(1, -1, enc.config.hidden_size)
+        win = net.pool_tokens(h, torch.ones(h.shape[:2], dtype=torch.long))
+        emb.append(net.pool_articles(win, first)[0])
+    with torch.inference_mode():
+        t, f = tagger.model.heads(torch.stack(emb).to(tagger.device))
+    return sigmoid(t.float().cpu().numpy()), tagger.framing_probs(f.float().cpu().numpy())
+
+
+def decisions(tagger, topics: np.ndarray, framing: np.ndarray) -> np.ndarray:
+    """Each article's label decisions (one column per topic, then the framing): what agreement
+    between two paths is counted on."""
+    th = np.array([tagger.thresholds.get(t, 0.5) for t in tagger.schema.topics])
+    return np.concatenate([topics >= th, framing.argmax(1)[:, None]], axis=1)

@@ -26,8 +26,18 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import check_peak, machine, machine_line, save, test_split_articles, texts  # noqa: E402
-from inference import decisions, encoder_flops, matmul_peak_gflops, say  # noqa: E402
+from common import (  # noqa: E402
+    check_peak,
+    decisions,
+    encoder_flops,
+    machine,
+    machine_line,
+    save,
+    say,
+    test_split_articles,
+    texts,
+)
+from inference import matmul_peak_gflops  # noqa: E402
 
 from tagger.engine.registry import Registry  # noqa: E402
 from tagger.engine.runtime import TIMED, configure_threads, cpu_has_bf16, pick_backend  # noqa: E402

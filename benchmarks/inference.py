@@ -18,11 +18,21 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import check_peak, machine, machine_line, save, test_split_articles, texts  # noqa: E402
+from common import (  # noqa: E402
+    check_peak,
+    decisions,
+    encoder_flops,
+    machine,
+    machine_line,
+    naive_scores,
+    save,
+    say,
+    test_split_articles,
+    texts,
+)
 
 from tagger.engine.registry import Registry  # noqa: E402
 from tagger.engine.runtime import (  # noqa: E402
@@ -33,7 +43,7 @@ from tagger.engine.runtime import (  # noqa: E402
     int8_refusal,
     matmul_seconds,
 )
-from tagger.engine.tagger import Tagger, sigmoid  # noqa: E402
+from tagger.engine.tagger import Tagger  # noqa: E402
 from tagger.engine.windows import make_windows  # noqa: E402
 
 
@@ -56,53 +66,6 @@ def host_peak() -> dict:
 def layer_shape_peak_gflops(tagger: Tagger, dtype=torch.bfloat16) -> float:
     c = tagger.model.encoder.config
     return matmul_peak_gflops(dtype, 2048, c.hidden_size, c.intermediate_size, reps=50)
-
-
-def flops_by_part(config, window_lengths: list[int]) -> dict[str, float]:
-    """Forward FLOPs of an encoder of this config over these windows: its dense layers (query, key,
-    value, output and feed-forward matmuls) and attention (scores and weighted sum)."""
-    d, ff, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
-    return {
-        "dense layers": float(sum(layers * 2 * L * (4 * d * d + 2 * d * ff) for L in window_lengths)),
-        "attention": float(sum(layers * 4 * L * L * d for L in window_lengths)),
-    }
-
-
-def encoder_flops(tagger: Tagger, window_lengths: list[int]) -> float:
-    """Forward FLOPs of the encoder: dense layers plus attention, per window."""
-    return sum(flops_by_part(tagger.model.encoder.config, window_lengths).values())
-
-
-def naive_scores(tagger: Tagger, docs: list[str], batch_size: int | None) -> tuple[np.ndarray, np.ndarray]:
-    from transformers import pipeline
-
-    enc = tagger.model.encoder.float()
-    pipe = pipeline(
-        "feature-extraction",
-        model=enc,
-        tokenizer=tagger.tokenizer,
-        framework="pt",
-        device=-1,
-        tokenize_kwargs={"truncation": True, "max_length": 512},
-    )
-    outs = pipe(docs, batch_size=batch_size) if batch_size else [pipe(d) for d in docs]
-    emb, net, first = [], tagger.model, torch.zeros(1, dtype=torch.long)
-    for o in outs:  # pooled as the model pools: its one (truncated) window, then the article
-        h = torch.tensor(np.array(o), dtype=torch.float32).reshape(1, -1, enc.config.hidden_size)
-        win = net.pool_tokens(h, torch.ones(h.shape[:2], dtype=torch.long))
-        emb.append(net.pool_articles(win, first)[0])
-    with torch.inference_mode():
-        t, f = tagger.model.heads(torch.stack(emb))
-    return sigmoid(t.numpy()), tagger.framing_probs(f.numpy())
-
-
-def decisions(tagger: Tagger, topics: np.ndarray, framing: np.ndarray) -> np.ndarray:
-    th = np.array([tagger.thresholds.get(t, 0.5) for t in tagger.schema.topics])
-    return np.concatenate([topics >= th, framing.argmax(1)[:, None]], axis=1)
-
-
-def say(message: str) -> None:
-    print(message, flush=True)
 
 
 def timed(fn, n_articles: int) -> tuple[float, object]:

@@ -24,8 +24,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, machine_line, save  # noqa: E402
-from inference import flops_by_part, matmul_peak_gflops  # noqa: E402
+from common import flops_by_part, machine, machine_line, save  # noqa: E402
+from inference import matmul_peak_gflops  # noqa: E402
 
 from tagger.engine.encoder import DEFAULT_ENCODER_PACKAGE, build_encoder  # noqa: E402
 from tagger.engine.openvino_encoder import OpenVinoEncoder  # noqa: E402

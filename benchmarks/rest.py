@@ -28,8 +28,16 @@ import numpy as np
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import check_peak, machine, machine_line, save, test_split_articles, window_lengths  # noqa: E402
-from inference import encoder_flops, host_peak  # noqa: E402
+from common import (  # noqa: E402
+    check_peak,
+    encoder_flops,
+    machine,
+    machine_line,
+    save,
+    test_split_articles,
+    window_lengths,
+)
+from inference import host_peak  # noqa: E402
 
 from service.local_server import LocalServer  # noqa: E402
 

@@ -1,5 +1,7 @@
 """The inference engine: bf16 and int8 are kept only because their label decisions match fp32 (>= 99.5%)."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -264,3 +266,37 @@ def test_benchmarks_refuse_a_result_that_outran_its_measured_peak():
     common.check_peak(200.0, {"torch fp32": 150.0, "openvino fp32": 199.0})  # a plausible run passes
     with pytest.raises(SystemExit, match=r"above the 9 GFLOP/s .*openvino fp32 52\b.*nothing written"):
         common.check_peak(9.0, {"torch fp32": 8.0, "openvino fp32": 52.0})
+
+
+def test_gpu_benchmark_kit_carries_the_model_and_its_reference(tag, tmp_path):
+    """benchmarks/gpu.py's kit (fp16 weights + CPU fp32 reference) measured on the CPU: fp32 on the
+    rounded weights gives the reference's labels exactly, and every row of the report is filled."""
+    from safetensors.torch import load_file
+
+    from conftest import load_benchmark
+
+    gpu = load_benchmark("gpu")
+    kit = tmp_path / "kit"
+    gpu.prepare(kit, tag, "t-engine")
+    weights = load_file(kit / gpu.MODEL_DIR / "model.safetensors")
+    assert {v.dtype for v in weights.values() if v.is_floating_point()} == {torch.float16}
+    opts = type("Opts", (), {"device": "cpu", "repeat": 1, "limit": 6})()
+    gpu.measure(kit, tmp_path, opts)
+    result = json.loads((tmp_path / "gpu.json").read_text())
+    assert result["articles"] == 6 and result["ours"]["fp32"]["label_agreement"] == 1.0
+    assert result["ours"]["bf16"]["precision"] == "bf16"
+    assert set(result["naive"]) == {"one at a time", "batch_size=16", "batch_size=64"}
+    md = gpu.table(result)
+    assert "| ours, whole articles, bf16, end to end |" in md and "nan" not in md
+
+
+def test_attention_on_cuda_leaves_out_cudnn_and_the_cpu_keeps_every_kernel():
+    """cuDNN's attention builds a plan per batch shape (a job's first pass ran at a quarter speed on an
+    H200): scoring on CUDA runs without it, and on the CPU nothing is changed."""
+    assert torch.backends.cuda.cudnn_sdp_enabled()
+    with runtime.attention_kernels(torch.device("cuda")):
+        assert not torch.backends.cuda.cudnn_sdp_enabled()
+        assert torch.backends.cuda.flash_sdp_enabled() and torch.backends.cuda.mem_efficient_sdp_enabled()
+    assert torch.backends.cuda.cudnn_sdp_enabled()
+    with runtime.attention_kernels(torch.device("cpu")):
+        assert torch.backends.cuda.cudnn_sdp_enabled()

@@ -284,7 +284,7 @@ def test_bad_rows_reported_with_line_numbers_and_good_rows_scored(tmp_path, rows
     res = run_tagger("score", str(src), "-o", str(out), "--model", promoted_tiny)
     assert res.returncode == 1 and "4 row(s) failed" in res.stderr
     errors = [json.loads(x) for x in (tmp_path / "out.jsonl.errors.jsonl").read_text().splitlines()]
-    assert [(e["row"], e["error"].split(":")[0]) for e in errors] == [
+    assert [(e["line"], e["error"].split(":")[0]) for e in errors] == [
         (2, "empty 'text'"),
         (4, "invalid JSON"),
         (5, "not valid UTF-8"),
@@ -372,7 +372,7 @@ def test_an_article_the_model_fails_on_costs_only_its_row(tmp_path, rows):
     assert result.failed == 1
     [error] = [json.loads(x) for x in result.errors_path.read_text().splitlines()]
     assert error == {
-        "row": 3,
+        "line": 3,
         "id": rows[2]["id"],
         "error": "the model failed on this article (RuntimeError: out of memory)",
     }

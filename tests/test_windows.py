@@ -108,3 +108,20 @@ def test_mean_max_pooling_ignores_padding_and_survives_save_and_load(schema, tmp
     again = Tagger.load(tmp_path / "m", bf16=False)
     assert again.model.pooling == "mean_max"
     torch.testing.assert_close(torch.tensor(again.embed([short])), torch.tensor(alone), atol=1e-5, rtol=1e-5)
+
+
+def test_windows_are_cut_by_the_project_not_by_the_tokenizer_release():
+    """Windows are sliced from the article's tokens (tokenizers 0.23.2 and 0.23.3 cut overflow windows
+    differently): one token past a full window adds a window of that token and the overlap, and an
+    empty text is one window of [CLS] [SEP]."""
+    tok = load_tokenizer(pretrained_dir(DEFAULT_ENCODER_PACKAGE))
+    words = ("word " * 200).split()
+    tokens = tok(" ".join(words), add_special_tokens=False)["input_ids"]
+    assert len(tokens) == 200  # one token a word
+    cls, sep = tok.cls_token_id, tok.sep_token_id
+    full = make_windows(tok, [" ".join(words[:126])], max_length=128, overlap=32)
+    assert full.input_ids == [[cls, *tokens[:126], sep]]
+    over = make_windows(tok, [" ".join(words[:127])], max_length=128, overlap=32)
+    assert over.input_ids == [[cls, *tokens[:126], sep], [cls, *tokens[126 - 32 : 127], sep]]
+    empty = make_windows(tok, [""], max_length=128, overlap=32)
+    assert empty.input_ids == [[cls, sep]] and empty.article_index == [0]

@@ -29,7 +29,7 @@ def test_jsonl_upload_gives_line_numbers_and_reasons_like_the_errors_file():
     ]
     parsed = parse_upload(("\n".join(lines) + "\n").encode(), "day.jsonl")
     assert [r["line"] for r in parsed.rows] == [1, 4]
-    assert [(e["row"], e["id"]) for e in parsed.errors] == [(2, None), (3, "b")]
+    assert [(e["line"], e["id"]) for e in parsed.errors] == [(2, None), (3, "b")]
     assert (
         parsed.errors[0]["error"].startswith("invalid JSON") and parsed.errors[1]["error"] == "empty 'text'"
     )
@@ -38,7 +38,7 @@ def test_jsonl_upload_gives_line_numbers_and_reasons_like_the_errors_file():
 def test_csv_upload_counts_the_header_as_line_1():
     parsed = parse_upload(b"id,text\na,hello there\nb,\n", "x.csv")
     assert [r["line"] for r in parsed.rows] == [2] and parsed.errors == [
-        {"row": 3, "id": "b", "error": "empty 'text'"}
+        {"line": 3, "id": "b", "error": "empty 'text'"}
     ]
 
 

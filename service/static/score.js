@@ -18,7 +18,7 @@ function setProgress(done, total, text) {
 function showErrors(errors) {
   const body = $("errors-table").tBodies[0];
   body.replaceChildren(...errors.map((e) => el("tr", {},
-    el("td", { text: String(e.row) }), el("td", { text: e.id == null ? "" : String(e.id) }), el("td", { text: e.error }))));
+    el("td", { text: String(e.line) }), el("td", { text: e.id == null ? "" : String(e.id) }), el("td", { text: e.error }))));
   $("score-errors").hidden = !errors.length;
 }
 
@@ -58,10 +58,10 @@ async function onSubmit(e) {
     const good = [];
     parsed.rows.forEach((r, i) => {
       const res = results[i];
-      if (res.error) errors.push({ row: r.line, id: r.row.id, error: res.error });
+      if (res.error) errors.push({ line: r.line, id: r.row.id, error: res.error });
       else good.push([r, res]);
     });
-    errors.sort((a, b) => a.row - b.row);
+    errors.sort((a, b) => a.line - b.line);
     showErrors(errors);
     const out = await postJSON("/workbench/api/scored", { rows: good.map(([r]) => r.row), results: good.map(([, res]) => res) });
     state.scored = out.rows;

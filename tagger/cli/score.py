@@ -125,7 +125,8 @@ def _score_local(src: Path, out: Path, tag: str, registry, args) -> int:
 
     print(f"scoring with {tag}: {tagger.runs_on}, {tagger.precision}, on {machine_name(pick_device())}")
     try:
-        result = ScoreJob(tagger.predict, tag, args.chunk_size).run(src, out, overwrite=args.overwrite)
+        job = ScoreJob(tagger.predict, tag, args.chunk_size)
+        result = job.run(src, out, overwrite=args.overwrite, manifest=manifest)
     except (OutputExists, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -147,7 +148,7 @@ def _score_local(src: Path, out: Path, tag: str, registry, args) -> int:
         print(f"warning: {src} holds no rows to score (empty, or a CSV header only)", file=sys.stderr)
     if result.failed:
         print(
-            f"{result.failed} row(s) failed; see {result.errors_path} (row numbers and reasons)",
+            f"{result.failed} row(s) failed; see {result.errors_path} (line numbers and reasons)",
             file=sys.stderr,
         )
         return 1

@@ -6,6 +6,7 @@ import importlib.util
 import os
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from functools import lru_cache
 
 import torch
@@ -139,6 +140,18 @@ def use_bf16(device: torch.device, setting: bool | str = "auto") -> bool:
     if setting == "auto":
         return device.type == "cuda" or cpu_has_bf16()
     return bool(setting)
+
+
+def attention_kernels(device: torch.device) -> AbstractContextManager:
+    """On CUDA, attention without cuDNN's kernel: cuDNN builds a plan for each new batch shape, and
+    windows are padded per batch, so a job meets new shapes all the way through; on an H200 its first
+    pass over a job ran at a quarter of the warm rate, where the flash and memory-efficient kernels
+    ran as fast cold as warm (benchmarks/results/gpu-H200.md)."""
+    if device.type != "cuda":
+        return nullcontext()
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    return sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH])
 
 
 def batch_tokens(device: torch.device) -> int:

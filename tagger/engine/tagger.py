@@ -23,6 +23,7 @@ from tagger.engine.encoder import encoder_from_config, load_tokenizer
 from tagger.engine.network import TaggerNetwork
 from tagger.engine.runtime import (
     TIMED,
+    attention_kernels,
     batch_tokens,
     fastest,
     int8_refusal,
@@ -99,7 +100,7 @@ class Tagger:
         win = make_windows(self.tokenizer, texts, self.max_length, self.overlap)
         self.model.eval()
         encoder, precision = self.inference_encoder()
-        with torch.inference_mode(), precision:
+        with torch.inference_mode(), precision, attention_kernels(self.device):
             emb = self.model.embed_windows(
                 win.input_ids,
                 self.tokenizer.pad_token_id,

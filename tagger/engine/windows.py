@@ -27,20 +27,22 @@ class Windowed:
 
 
 def make_windows(tokenizer, texts: list[str], max_length: int, overlap: int) -> Windowed:
+    """Each article's tokens in windows of `max_length` ([CLS] and [SEP] included), each repeating
+    the last `overlap` tokens of the one before, the last one ending at the article's end. Sliced
+    here, not by the tokenizer's overflow option: its windows changed between tokenizers releases
+    (0.23.2 and 0.23.3 cut the same article differently), and a model must read the same windows
+    on every machine it runs on."""
     if not 0 <= overlap < max_length - 2:
         raise ValueError(f"window overlap {overlap} must be >= 0 and < max_length - 2 ({max_length - 2})")
-    enc = tokenizer(
-        texts,
-        max_length=max_length,
-        truncation=True,
-        stride=overlap,
-        return_overflowing_tokens=True,
-        padding=False,
-    )
-    return Windowed(
-        input_ids=enc["input_ids"],
-        article_index=list(enc["overflow_to_sample_mapping"]),
-    )
+    width, step = max_length - 2, max_length - 2 - overlap
+    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
+    tokens = tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+    windows, index = [], []
+    for i, ids in enumerate(tokens):
+        for start in range(0, max(len(ids) - overlap, 1), step):
+            windows.append([cls, *ids[start : start + width], sep])
+            index.append(i)
+    return Windowed(input_ids=windows, article_index=index)
 
 
 def pad(input_ids: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:

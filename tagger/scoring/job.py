@@ -175,11 +175,20 @@ class ScoreJob:
         self.model_tag = model_tag
         self.chunk_size = chunk_size
 
-    def run(self, src: Path, out: Path, overwrite: bool = False, progress: bool = True) -> ScoreResult:
+    def run(
+        self,
+        src: Path,
+        out: Path,
+        overwrite: bool = False,
+        progress: bool = True,
+        manifest: dict | None = None,
+    ) -> ScoreResult:
+        """`manifest`: this job's `job_manifest`, when the caller has made it already (it hashes the
+        whole input)."""
         out_fmt = detect_format(out)
         parts = parts_folder(out)
         errors_path = out.with_name(out.name + ".errors.jsonl")
-        manifest = job_manifest(src, out, self.model_tag, self.chunk_size)
+        manifest = manifest or job_manifest(src, out, self.model_tag, self.chunk_size)
         done = self._prepare(out, parts, manifest, overwrite)
         result = ScoreResult(output=out, resumed_rows=done * self.chunk_size)
         total = count_rows(src)
@@ -232,17 +241,17 @@ class ScoreJob:
         for n, row, err in chunk:
             err = err or row_error(row)
             if err:
-                errors.append({"row": n, "id": row.get("id") if row else None, "error": err})
+                errors.append({"line": n, "id": row.get("id") if row else None, "error": err})
             else:
                 valid.append((n, row))
         articles = [{"id": r["id"], "text": r["text"], "title": _title(r)} for _, r in valid]
         rows = []
         for (n, row), art, res in zip(valid, articles, predict_isolated(self.predict, articles)):
             if isinstance(res, Exception):
-                errors.append({"row": n, "id": row["id"], "error": model_failure(res)})
+                errors.append({"line": n, "id": row["id"], "error": model_failure(res)})
             else:
                 rows.append(scored(row, prediction_columns(with_warnings(art, res), self.model_tag)))
-        errors.sort(key=lambda e: e["row"])
+        errors.sort(key=lambda e: e["line"])
         err_part = parts / f"part-{k:06d}.errors.jsonl"
         if errors:
             write_chunk(err_part, errors, "jsonl")  # before the data part: the data part marks the chunk done

@@ -14,7 +14,7 @@ from tagger.scoring.job import prediction_columns, row_error, scored
 @dataclass
 class ParsedUpload:
     rows: list[dict] = field(default_factory=list)  # {"line": n, "row": {...}} for each usable row
-    errors: list[dict] = field(default_factory=list)  # {"row": n, "id", "error"}, as OUT.errors.jsonl
+    errors: list[dict] = field(default_factory=list)  # {"line": n, "id", "error"}, as OUT.errors.jsonl
 
 
 def parse_upload(data: bytes, filename: str) -> ParsedUpload:
@@ -32,7 +32,7 @@ def parse_upload(data: bytes, filename: str) -> ParsedUpload:
         for n, row, err in read_rows(path):
             err = err or row_error(row)
             if err:
-                out.errors.append({"row": n, "id": row.get("id") if row else None, "error": err})
+                out.errors.append({"line": n, "id": row.get("id") if row else None, "error": err})
             else:
                 out.rows.append({"line": n, "row": row})
     return out
