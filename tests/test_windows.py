@@ -1,5 +1,6 @@
 """Long articles are read whole: every window is scored and pooled, nothing is truncated."""
 
+import pytest
 import torch
 from transformers import BertConfig, BertModel
 
@@ -125,3 +126,11 @@ def test_windows_are_cut_by_the_project_not_by_the_tokenizer_release():
     assert over.input_ids == [[cls, *tokens[:126], sep], [cls, *tokens[126 - 32 : 127], sep]]
     empty = make_windows(tok, [""], max_length=128, overlap=32)
     assert empty.input_ids == [[cls, sep]] and empty.article_index == [0]
+
+
+def test_a_tokenizer_without_cls_and_sep_is_refused_by_name():
+    class NoSpecials:
+        cls_token_id = sep_token_id = None
+
+    with pytest.raises(ValueError, match=r"NoSpecials has no \[CLS\]/\[SEP\] tokens"):
+        make_windows(NoSpecials(), ["Dhaka and Islamabad"], max_length=128, overlap=32)

@@ -36,6 +36,8 @@ def make_windows(tokenizer, texts: list[str], max_length: int, overlap: int) -> 
         raise ValueError(f"window overlap {overlap} must be >= 0 and < max_length - 2 ({max_length - 2})")
     width, step = max_length - 2, max_length - 2 - overlap
     cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
+    if cls is None or sep is None:
+        raise ValueError(f"{type(tokenizer).__name__} has no [CLS]/[SEP] tokens to open and close a window")
     tokens = tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
     windows, index = [], []
     for i, ids in enumerate(tokens):
