@@ -1,5 +1,6 @@
 """The inference engine: bf16 and int8 are kept only because their label decisions match fp32 (>= 99.5%)."""
 
+import argparse
 import json
 
 import numpy as np
@@ -280,7 +281,7 @@ def test_gpu_benchmark_kit_carries_the_model_and_its_reference(tag, tmp_path):
     gpu.prepare(kit, tag, "t-engine")
     weights = load_file(kit / gpu.MODEL_DIR / "model.safetensors")
     assert {v.dtype for v in weights.values() if v.is_floating_point()} == {torch.float16}
-    opts = type("Opts", (), {"device": "cpu", "repeat": 1, "limit": 6})()
+    opts = argparse.Namespace(device="cpu", repeat=1, limit=6)
     gpu.measure(kit, tmp_path, opts)
     result = json.loads((tmp_path / "gpu.json").read_text())
     assert result["articles"] == 6 and result["ours"]["fp32"]["label_agreement"] == 1.0

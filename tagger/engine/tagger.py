@@ -96,19 +96,25 @@ class Tagger:
         )
 
     def _article_embeddings(self, texts: list[str]) -> tuple[torch.Tensor, list[int]]:
-        """Windows run shortest-first in token-budget batches (little padding), then pooled per article."""
+        """Each article's windows embedded, then pooled per article."""
         win = make_windows(self.tokenizer, texts, self.max_length, self.overlap)
+        emb = self.window_embeddings(win.input_ids)
+        with torch.inference_mode():
+            pooled = self.model.pool_articles(emb, torch.tensor(win.article_index, device=emb.device))
+        return pooled, win.windows_per_article(len(texts))
+
+    def window_embeddings(self, input_ids: list[list[int]]) -> torch.Tensor:
+        """One embedding per window (token ids), in input order, as scoring computes it: this machine's
+        backend, precision and attention kernels, shortest windows first in token-budget batches."""
         self.model.eval()
         encoder, precision = self.inference_encoder()
         with torch.inference_mode(), precision, attention_kernels(self.device):
-            emb = self.model.embed_windows(
-                win.input_ids,
+            return self.model.embed_windows(
+                input_ids,
                 self.tokenizer.pad_token_id,
                 self.max_batch_tokens or batch_tokens(self.device),
                 encoder,
             )
-            pooled = self.model.pool_articles(emb, torch.tensor(win.article_index, device=emb.device))
-        return pooled, win.windows_per_article(len(texts))
 
     @property
     def precision(self) -> str:
