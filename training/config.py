@@ -86,6 +86,12 @@ class AugmentConfig(Section):
     headline_dropout: float = Field(0.5, ge=0, le=1)  # chance an epoch sees no headline
 
 
+class DistillConfig(Section):
+    teacher: str | None = None  # a stored model (name:version), or a store's name for its promoted model
+    weight: float = Field(0.5, ge=0, le=1)  # share of the loss that follows the teacher's scores
+    temperature: float = Field(2.0, gt=0)  # softens the teacher's framing scores
+
+
 class CalibrationConfig(Section):
     realnews_like: bool = True
     framing_bias: bool = False
@@ -106,6 +112,7 @@ class RunConfig(Section):
     windows: WindowsConfig = WindowsConfig()
     train: TrainConfig = TrainConfig()
     augment: AugmentConfig = AugmentConfig()
+    distill: DistillConfig = DistillConfig()
     calibration: CalibrationConfig = CalibrationConfig()
     baselines: bool = True
     registry: RegistryConfig = RegistryConfig()

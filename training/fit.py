@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from contextlib import nullcontext
+from typing import TYPE_CHECKING
 
 import datasets
 import numpy as np
@@ -14,6 +15,9 @@ from tqdm.auto import tqdm
 from tagger.engine.network import TaggerNetwork
 from tagger.engine.runtime import use_bf16
 from training.config import TrainConfig
+
+if TYPE_CHECKING:
+    from training.distill import Teacher
 
 STEP_TOKENS = 1 << 30  # no cap on a training step's padded tokens: a batch is 8 articles
 
@@ -61,8 +65,11 @@ class Trainer:
         model: TaggerNetwork,
         ds: datasets.Dataset,
         epoch_rows: Callable[[random.Random], list[int]] | None = None,
+        teacher: Teacher | None = None,
+        teacher_weight: float = 0.0,
     ) -> list[float]:
-        """`epoch_rows(rng)`: which rows an epoch trains on (one view per article); default all."""
+        """`epoch_rows(rng)`: which rows an epoch trains on (one view per article); default all.
+        `teacher`: its scores on the same windows are a `teacher_weight` share of the loss."""
         cfg = self.cfg
         rng = random.Random(cfg.seed)
         epoch_rows = epoch_rows or (lambda _rng: list(range(len(ds))))
@@ -108,6 +115,9 @@ class Trainer:
                 with autocast:  # all windows of the step's articles, in groups of similar length
                     t_logits, f_logits = model(windows, article, self.pad_id, max_tokens=STEP_TOKENS)
                 loss = w.topics * bce(t_logits.float(), y_t) + w.framing * ce(f_logits.float(), y_f)
+                if teacher is not None:
+                    soft = teacher.soft_loss(windows, article, t_logits, f_logits)
+                    loss = (1 - teacher_weight) * loss + teacher_weight * soft
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -32,6 +32,7 @@ from training.data import (
     to_dataset,
     trained_on,
 )
+from training.distill import Teacher, load_teacher
 from training.fit import Trainer, seed_everything
 from training.metrics import evaluate, paired_differences
 from training.report import (
@@ -112,8 +113,11 @@ def load_data(cfg: RunConfig, schema: LabelSchema) -> RunData:
     return data
 
 
-def fit_tagger(cfg: RunConfig, data: RunData, schema: LabelSchema, provenance: dict) -> Tagger:
-    """Fine-tune the encoder and heads on the training split, each epoch on one view per article."""
+def fit_tagger(
+    cfg: RunConfig, data: RunData, schema: LabelSchema, provenance: dict, teacher: Teacher | None = None
+) -> Tagger:
+    """Fine-tune the encoder and heads on the training split, each epoch on one view per article
+    (and, with a teacher, on its scores of those views too)."""
     configure_threads()
     seed_everything(cfg.train.seed)
     device = pick_device()
@@ -127,7 +131,7 @@ def fit_tagger(cfg: RunConfig, data: RunData, schema: LabelSchema, provenance: d
     train_ds = to_dataset(data.splits["train"], schema, tokenizer, w.max_length, w.overlap, views)
     data.lap("load")
     Trainer(cfg.train, device, tokenizer.pad_token_id).fit(
-        model, train_ds, lambda rng: pick_views(views, aug, rng)
+        model, train_ds, lambda rng: pick_views(views, aug, rng), teacher, cfg.distill.weight
     )
     data.lap("train")
     return Tagger(
@@ -255,6 +259,7 @@ def store(registry: Registry, tagger: Tagger, run: dict, results: dict, run_dir:
         **{f"{name}/{k}": results[name][OURS][k] for name in results if name != TEST for k in keys},
         "promote_on": basis,
         **{k: run[k] or "" for k in ("config", "config_hash", "data_hash", "git_commit", "trained_at")},
+        **({"teacher": run["teacher"]} if "teacher" in run else {}),
     }
     names = ("config.yaml", "metrics.json", REPORT_FILE, TRAINED_ON_FILE)
     return registry.save(tagger, metadata, {name: run_dir / name for name in names}, tag=run["model"])
@@ -269,9 +274,9 @@ def warn_seen(sets: dict[str, list[Article]], trained: dict[str, list[str]]) -> 
 
 
 def same_inputs(registry: Registry, provenance: dict) -> list[str]:
-    """Stored models trained from the same config (seed included) and label data as this run."""
-    keys = ("config_hash", "data_hash")
-    return [m.tag for m in registry.list() if all(m.metadata.get(k) == provenance[k] for k in keys)]
+    """Stored models trained from the same config (seed included), label data and teacher as this run."""
+    keys = ("config_hash", "data_hash", "teacher")
+    return [m.tag for m in registry.list() if all(m.metadata.get(k) == provenance.get(k) for k in keys)]
 
 
 def run_training(
@@ -279,11 +284,13 @@ def run_training(
 ) -> RunResult:
     schema = LabelSchema.load(schema_path)
     data = load_data(cfg, schema)
+    teacher = load_teacher(cfg, schema)
     provenance = {
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "data_hash": data_hash(data.paths),
         "config_hash": config_hash(cfg),
         "git_commit": git_commit(),
+        **({"teacher": teacher.tag} if teacher else {}),  # a store's name resolves to a model here
     }
     registry = Registry(cfg.registry.name)
     if twins := same_inputs(registry, provenance):
@@ -291,7 +298,7 @@ def run_training(
             f"note: {', '.join(twins)} was trained from this same config and data; this run trains "
             "another, stored beside it (the same seed gives the same figures on the same CPU class)"
         )
-    tagger = fit_tagger(cfg, data, schema, provenance)
+    tagger = fit_tagger(cfg, data, schema, provenance, teacher)
     calibrate(tagger, cfg, data)
     results = evaluate_all(tagger, cfg, data)
 

@@ -174,6 +174,7 @@ def _run_lines(run: dict) -> str:
         "config_hash",
         "data_hash",
         "same_config_and_data_as",
+        "teacher",
         "git_commit",
         "seed",
         "machine",

@@ -1,0 +1,86 @@
+"""A student trained against a teacher's scores (training/distill.py, `distill:` in the config)."""
+
+import json
+
+import pytest
+import torch
+
+from conftest import train_tiny
+
+
+@pytest.fixture(scope="module")
+def teacher(small_corpus, tmp_path_factory) -> str:
+    """A tiny model promoted in its own store: the teacher of the students below."""
+    from tagger.engine.registry import Registry
+
+    res = train_tiny(small_corpus, "t-teacher", "--runs-dir", str(tmp_path_factory.mktemp("teacher-runs")))
+    assert res.returncode == 0, res.stderr[-3000:]
+    return Registry("t-teacher").promoted()
+
+
+def test_the_soft_loss_pulls_the_student_to_the_teachers_scores(teacher):
+    """At the teacher's own logits the soft loss has no gradient; away from them its gradient
+    points back towards them, on both heads."""
+    from tagger.engine.registry import Registry
+    from tagger.engine.windows import make_windows
+    from training.config import LossWeights
+    from training.distill import Teacher
+
+    tagger = Registry("t-teacher").load(teacher)
+    t = Teacher(tagger, temperature=2.0, weights=LossWeights())
+    texts = ["Pakistan and Bangladesh signed a trade pact in Dhaka.", "India protested the naval drill."]
+    win = make_windows(tagger.tokenizer, texts, tagger.max_length, tagger.overlap)
+    article = torch.tensor(win.article_index)
+    t_topics, t_framing = t.logits(win.input_ids, article)
+
+    def grads(s_topics, s_framing):
+        s_topics, s_framing = s_topics.clone().requires_grad_(), s_framing.clone().requires_grad_()
+        t.soft_loss(win.input_ids, article, s_topics, s_framing).backward()
+        return s_topics.grad, s_framing.grad
+
+    g_t, g_f = grads(t_topics, t_framing)
+    assert g_t.abs().max() < 1e-6 and g_f.abs().max() < 1e-6
+    g_t, g_f = grads(t_topics + 1.0, t_framing + torch.tensor([3.0, 0.0, 0.0]))
+    assert (g_t > 0).all()  # too high: the loss falls as the student's topic logits fall
+    assert (g_f[:, 0] > 0).all() and (g_f[:, 1:] < 0).all()
+
+
+def test_a_distilled_student_trains_and_names_its_teacher(small_corpus, teacher, tmp_path):
+    from tagger.engine.registry import Registry
+
+    res = train_tiny(
+        small_corpus,
+        "t-student",
+        "--set",
+        "encoder.layers=1",
+        "--set",
+        "distill.teacher=t-teacher",
+        "--runs-dir",
+        str(tmp_path),
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    student = Registry("t-student").load()
+    assert student.model.encoder.config.num_hidden_layers == 1
+    assert student.info["teacher"] == teacher  # the store's name resolved to the model it promoted
+    assert Registry("t-student").metadata(student.info["tag"])["teacher"] == teacher
+    [run_dir] = tmp_path.iterdir()
+    assert json.loads((run_dir / "metrics.json").read_text())["run"]["teacher"] == teacher
+    assert f"- teacher: `{teacher}`" in (run_dir / "report.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (["distill.teacher=t-nobody"], "distill.teacher 't-nobody': no 't-nobody' model is promoted"),
+        (["distill.teacher=t-teacher:nosuchversion"], "no stored model 't-teacher:nosuchversion'"),
+        (["windows.max_length=48"], "has 64-token windows overlapping by 16 (this run: 48 by 16)"),
+    ],
+)
+def test_a_teacher_that_cannot_teach_stops_the_run_before_training(
+    small_corpus, teacher, tmp_path, setting, message
+):
+    extra = [x for s in ["distill.teacher=t-teacher", *setting] for x in ("--set", s)]
+    res = train_tiny(small_corpus, "t-untaught", *extra, "--runs-dir", str(tmp_path))
+    assert res.returncode == 2 and message in res.stderr, res.stderr[-3000:]
+    assert "training" not in res.stderr  # no progress bar: nothing started
+    assert not any(tmp_path.iterdir())  # and no run folder
