@@ -143,18 +143,29 @@ def main() -> None:
         action="store_true",
         help="keep the rows already in accuracy.json (runs whose folders are gone) and add these after them",
     )
+    ap.add_argument(
+        "--keep-error-analysis",
+        action="store_true",
+        help="with --append: keep the error analysis already there (its model need not be stored here)",
+    )
     args = ap.parse_args()
+    if args.keep_error_analysis and not args.append:
+        ap.error("--keep-error-analysis keeps what --append keeps: give both")
     runs = {}
     for item in args.run:
         name, _, folder = item.partition("=")
         runs[name] = json.loads((Path(folder) / "metrics.json").read_text())
         print(f"read {name}: {folder}", flush=True)
     rows = table_rows(runs)
+    before = {}
     if args.append and (results_dir() / "accuracy.json").exists():
-        kept = json.loads((results_dir() / "accuracy.json").read_text())["rows"]
-        rows = [r for r in kept if r["config"] not in runs] + rows
-    print("scoring the real-news dev set for the error analysis ...", flush=True)
-    errors = error_analysis(args.model)
+        before = json.loads((results_dir() / "accuracy.json").read_text())
+        rows = [r for r in before["rows"] if r["config"] not in runs] + rows
+    if args.keep_error_analysis and "errors" in before:
+        errors = before["errors"]
+    else:
+        print("scoring the real-news dev set for the error analysis ...", flush=True)
+        errors = error_analysis(args.model)
     notes = args.notes.read_text() if args.notes else ""
     results = results_dir()
     results.mkdir(parents=True, exist_ok=True)

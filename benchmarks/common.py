@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import json
 import platform
+import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -123,6 +125,19 @@ def save(name: str, payload: dict, table: str) -> None:
 
 def say(message: str) -> None:
     print(message, flush=True)
+
+
+def alternating(runs: dict[str, Callable[[], object]], n_articles: int, rounds: int) -> dict[str, dict]:
+    """Each run once per round, in turn, so that a host's drift falls on all of them alike:
+    {name: {articles_per_s (the median), rounds: [each round's rate]}}."""
+    rates: dict[str, list[float]] = {name: [] for name in runs}
+    for r in range(rounds):
+        for name, fn in runs.items():
+            t = time.perf_counter()
+            fn()
+            rates[name].append(n_articles / (time.perf_counter() - t))
+        say(f"  round {r + 1}: " + ", ".join(f"{k} {v[-1]:.1f}" for k, v in rates.items()) + " articles/s")
+    return {k: {"articles_per_s": statistics.median(v), "rounds": v} for k, v in rates.items()}
 
 
 def flops_by_part(config, window_lengths: list[int]) -> dict[str, float]:

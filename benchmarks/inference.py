@@ -1,14 +1,17 @@
-"""In-process inference: the naive `transformers.pipeline` way vs our engine, same weights, same articles.
+"""In-process inference: the naive `transformers.pipeline` way vs our engine, same articles.
 
-    python benchmarks/inference.py [--model TAG] [--limit N]
+    python benchmarks/inference.py [--model TAG] [--naive-model TAG] [--rounds N] [--limit N]
 
-Naive = feature-extraction pipeline on the fine-tuned encoder, fp32, truncated at 512 tokens, then
-the same pooling and heads, one article at a time and with batch_size=16. Ours = Tagger.scores:
-whole articles in overlapping windows, length-bucketed token-budget batches, the backend and
-precision chosen for this CPU class (OpenVINO bf16 on AMX; PyTorch with SDPA attention, bf16 where
-the CPU has it, fp32 elsewhere); and PyTorch with int8 matmuls (opt-in). Also reports label
-agreement of bf16 and int8 with fp32, and achieved GFLOP/s against the machine's measured bf16
-matmul peak.
+Naive = feature-extraction pipeline on the fine-tuned encoder (`--naive-model`, default the same
+model as ours), fp32, truncated at 512 tokens, then the same pooling and heads, one article at a
+time and with batch_size=16. Ours = Tagger.scores of `--model`: whole articles in overlapping
+windows, length-bucketed token-budget batches, the backend and precision chosen for this CPU class
+(OpenVINO bf16 on AMX; OpenVINO or PyTorch fp32, whichever times faster, on AVX2); and PyTorch with
+int8 matmuls (opt-in). A student (`--config fast`) against its teacher's naive pipeline is the
+"less work for the same labels" comparison. Ours and the naive pipeline alternate for `--rounds`
+rounds and the medians are reported: a shared host's speed drifts by a third within minutes.
+Also reports label agreement with our own fp32 path, and achieved GFLOP/s against the machine's
+measured matmul peak.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
+    alternating,
     check_peak,
     decisions,
     encoder_flops,
@@ -76,17 +80,22 @@ def timed(fn, n_articles: int) -> tuple[float, object]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default=None)
+    ap.add_argument("--model", default=None, help="ours: a model tag (default: the promoted default)")
+    ap.add_argument("--naive-model", default=None, help="the naive pipeline's model (default: --model)")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds of ours and naive")
     ap.add_argument("--limit", type=int, default=None)
     args = ap.parse_args()
     configure_threads()
     rows = test_split_articles(args.limit)
     docs = texts(rows)
     say(f"{len(docs)} articles; CPU {cpu_name()} ({cpu_class()})")
-    fp32 = Registry().load(args.model, bf16=False, backend="torch")  # the reference
-    ours = Registry().load(args.model, bf16="auto")
+    ours_store = Registry(args.model.split(":")[0]) if args.model and ":" in args.model else Registry()
+    fp32 = ours_store.load(args.model, bf16=False, backend="torch")  # the reference
+    ours = ours_store.load(args.model, bf16="auto")
+    naive_store = Registry(args.naive_model.split(":")[0]) if args.naive_model else ours_store
+    naive = naive_store.load(args.naive_model, bf16=False, backend="torch") if args.naive_model else fp32
     int8 = (
-        Registry().load(args.model, bf16="auto", int8=True, backend="torch")
+        ours_store.load(args.model, bf16="auto", int8=True, backend="torch")
         if int8_refusal() is None
         else None
     )
@@ -95,30 +104,46 @@ def main() -> None:
     short = [d for d, n in zip(docs, n_tokens) if n <= 512]
 
     ours.predict_proba(docs[:8])  # warm-up
+    naive_scores(naive, docs[:2], None)
     results = {
         "machine": machine(),
         "model": ours.info.get("tag"),
+        "naive_model": naive.info.get("tag"),
+        "layers": {"ours": ours.model.encoder.config.num_hidden_layers},
         "articles": len(docs),
         "one_window_articles": len(short),
+        "rounds": args.rounds,
         "bf16": bool(cpu_has_bf16()),
     }
+    results["layers"]["naive"] = naive.model.encoder.config.num_hidden_layers
     win = make_windows(ours.tokenizer, docs, ours.max_length, ours.overlap).input_ids
-    say("ours, full mix ...")
-    rate, s_ours = timed(lambda: ours.predict_proba(docs), len(docs))
-    say(f"  {rate:.1f} articles/s")
+    for name, subset in (("full_mix", docs), ("one_window", short)):
+        say(f"ours and the naive pipeline one at a time, alternating, {name} ...")
+        both = alternating(
+            {
+                "ours": lambda s=subset: ours.predict_proba(s),
+                "naive": lambda s=subset: naive_scores(naive, s, None),
+            },
+            len(subset),
+            args.rounds,
+        )
+        results[f"ours_{name}"] = both["ours"]
+        results[f"naive_{name}"] = {
+            "one_at_a_time_articles_per_s": both["naive"]["articles_per_s"],
+            "one_at_a_time_rounds": both["naive"]["rounds"],
+        }
+    rate = results["ours_full_mix"]["articles_per_s"]
     flops = encoder_flops(ours, [len(w) for w in win])
     elapsed = len(docs) / rate
     dtype = torch.bfloat16 if cpu_has_bf16() else torch.float32
     peak, layer_peak = matmul_peak_gflops(dtype), layer_shape_peak_gflops(ours, dtype)
-    results["ours_full_mix"] = {
-        "articles_per_s": rate,
-        "tokens_per_s": sum(len(w) for w in win) / elapsed,
-        "gflops": flops / elapsed / 1e9,
-        "matmul_peak_gflops": peak,
-        "layer_shape_peak_gflops": layer_peak,
-    }
+    results["ours_full_mix"].update(
+        tokens_per_s=sum(len(w) for w in win) / elapsed,
+        gflops=flops / elapsed / 1e9,
+        matmul_peak_gflops=peak,
+        layer_shape_peak_gflops=layer_peak,
+    )
     check_peak(peak, {"ours": results["ours_full_mix"]["gflops"]})
-    results["ours_one_window"] = {"articles_per_s": timed(lambda: ours.predict_proba(short), len(short))[0]}
     rate8, compile_s, s_int8 = 0.0, 0.0, None
     if int8 is not None:
         say("int8 (compiling first) ...")
@@ -136,8 +161,9 @@ def main() -> None:
             "articles_per_s": 0.0,
             "refused": int8_refusal(),
         }
-    say("fp32 reference ...")
-    _, s_fp32 = timed(lambda: fp32.predict_proba(docs), len(docs))
+    say("label agreement with our fp32 path ...")
+    s_ours = ours.predict_proba(docs)
+    s_fp32 = fp32.predict_proba(docs)
     ref = decisions(fp32, s_fp32.topics, s_fp32.framing)
     results["bf16_vs_fp32_label_agreement"] = float(
         (decisions(ours, s_ours.topics, s_ours.framing) == ref).mean()
@@ -152,31 +178,40 @@ def main() -> None:
         "one_window": sum(n for n in n_tokens if n <= 512),
     }
     for name, subset in (("full_mix", docs), ("one_window", short)):
-        say(f"naive pipeline, {name} ...")
-        r1, _ = timed(lambda s=subset: naive_scores(fp32, s, None), len(subset))
-        r16, _ = timed(lambda s=subset: naive_scores(fp32, s, 16), len(subset))
-        results[f"naive_{name}"] = {
-            "one_at_a_time_articles_per_s": r1,
-            "batch16_articles_per_s": r16,
-            "one_at_a_time_tokens_per_s": read[name] * r1 / len(subset),
-        }
-        say(f"  {r1:.1f} articles/s one at a time, {r16:.1f} in batches of 16")
+        say(f"naive pipeline in batches of 16, {name} ...")
+        r1 = results[f"naive_{name}"]["one_at_a_time_articles_per_s"]
+        results[f"naive_{name}"].update(
+            batch16_articles_per_s=timed(lambda s=subset: naive_scores(naive, s, 16), len(subset))[0],
+            one_at_a_time_tokens_per_s=read[name] * r1 / len(subset),
+        )
 
     naive1 = results["naive_full_mix"]["one_at_a_time_articles_per_s"]
     naive1_short = results["naive_one_window"]["one_at_a_time_articles_per_s"]
+    one_window_rate = results["ours_one_window"]["articles_per_s"]
+    student = results["layers"]["ours"] != results["layers"]["naive"]
+    models = (
+        f"ours: model {results['model']} ({results['layers']['ours']} layers, a student of the naive "
+        f"pipeline's model {results['naive_model']}, {results['layers']['naive']} layers)"
+        if student
+        else f"model {results['model']}"
+    )
+    rounds = ", ".join(
+        f"{a:.1f} vs {b:.1f}"
+        for a, b in zip(results["ours_full_mix"]["rounds"], results["naive_full_mix"]["one_at_a_time_rounds"])
+    )
     table = "\n".join(
         [
             f"# In-process inference ({machine_line(results['machine'])})",
             "",
-            f"{len(docs)} test-split articles ({len(short)} fit one 512-token window); model {results['model']}",
+            f"{len(docs)} test-split articles ({len(short)} fit one 512-token window); {models}; "
+            f"ours and the naive pipeline one at a time alternate for {args.rounds} rounds, medians shown",
             "",
             "| path | articles/s (full mix) | articles/s (one-window articles) |",
             "|---|---|---|",
             f"| naive pipeline, one at a time, fp32, truncated | {naive1:.1f} | {naive1_short:.1f} |",
             f"| naive pipeline, batch_size=16, fp32, truncated | {results['naive_full_mix']['batch16_articles_per_s']:.1f} "
             f"| {results['naive_one_window']['batch16_articles_per_s']:.1f} |",
-            f"| ours (whole articles, {ours.runs_on} {ours.precision}) | {rate:.1f} "
-            f"| {results['ours_one_window']['articles_per_s']:.1f} |",
+            f"| ours (whole articles, {ours.runs_on} {ours.precision}) | {rate:.1f} | {one_window_rate:.1f} |",
             f"| ours + int8 matmuls (opt-in: `tagger score --int8`) | {rate8:.1f} "
             f"| {results['int8_one_window']['articles_per_s']:.1f} |"
             if int8 is not None
@@ -188,19 +223,21 @@ def main() -> None:
             f"the encoder's feed-forward shape ({100 * results['ours_full_mix']['gflops'] / layer_peak:.0f}%); "
             f"backend {ours.runs_on}, {ours.precision}",
             f"- speed-up over the naive one-at-a-time pipeline: ours ({ours.precision}) {rate / naive1:.1f}x (full mix), "
-            f"{results['ours_one_window']['articles_per_s'] / naive1_short:.1f}x (one-window); "
+            f"{one_window_rate / naive1_short:.1f}x (one-window); "
             + (
                 f"int8 {rate8 / naive1:.1f}x, {results['int8_one_window']['articles_per_s'] / naive1_short:.1f}x"
                 if int8 is not None
                 else "int8 refused on this class"
             ),
+            f"- each round on the full mix, ours vs naive (articles/s): {rounds}",
             f"- tokens read per second on the full mix: naive one at a time "
             f"{results['naive_full_mix']['one_at_a_time_tokens_per_s']:.0f} (truncated: "
             f"{100 * read['full_mix'] / sum(len(w) for w in win):.0f}% of the tokens ours reads), "
             f"ours {results['ours_full_mix']['tokens_per_s']:.0f}",
             f"- 4x the naive one-at-a-time rate on the full mix would take "
             f"{4 * naive1 / rate * results['ours_full_mix']['gflops']:.0f} GFLOP/s with our FLOPs per article",
-            f"- label decisions agreeing with PyTorch fp32: ours {100 * results['bf16_vs_fp32_label_agreement']:.2f}%, "
+            f"- label decisions agreeing with our own model in PyTorch fp32: ours "
+            f"{100 * results['bf16_vs_fp32_label_agreement']:.2f}%, "
             + (
                 f"int8 {100 * results['int8_vs_fp32_label_agreement']:.2f}%; int8's first call compiles for "
                 f"{compile_s:.0f} s"
@@ -209,7 +246,8 @@ def main() -> None:
             ),
         ]
     )
-    save(f"inference-{results['machine']['cpu_class']}", results, table)
+    store = (results["model"] or "").split(":")[0].removeprefix("article-tagger")
+    save(f"inference-{results['machine']['cpu_class']}{store}", results, table)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ def test_derived_config_overrides_only_its_differences(tmp_path):
     assert cfg.train.model_copy(update={"epochs": base.train.epochs}) == base.train
     assert load_config("accurate").encoder.pretrained == "all-mpnet-base-v2"
     assert load_config("accurate").data == load_config("default").data  # not listed there: inherited
+    fast = load_config("fast")
+    assert fast.encoder.layers == 4 and fast.train == load_config("default").train
 
 
 def test_a_typo_names_the_key(tmp_path):
@@ -39,6 +41,7 @@ def test_a_typo_names_the_key(tmp_path):
         ("data.split=[0.5, 0.5, 0.5]", "'data': .*split \\[0.5, 0.5, 0.5\\] must be three fractions"),
         ("windows.overlap=600", "'windows': .*overlap 600 must be < max_length - 2 \\(510\\)"),
         ("train.learning_rate=0", "'train.learning_rate': Input should be greater than 0"),
+        ("distill.weight=1.5", "'distill.weight': Input should be less than or equal to 1"),
         # a misspelt set would quietly compare on the test split instead
         (
             "registry.promote_on=realnews",
@@ -61,8 +64,13 @@ def test_label_paths_without_articles_are_named(tmp_path, schema):
 
 def test_the_smoke_config_never_stores_into_the_served_models():
     """`tagger train --config tiny` (random weights) must not become the model `make run` serves."""
-    names = {load_config(c).registry.name for c in ("default", "accurate", "tiny")}
-    assert names == {"article-tagger", "article-tagger-accurate", "article-tagger-tiny"}
+    names = {load_config(c).registry.name for c in ("default", "accurate", "fast", "tiny")}
+    assert names == {
+        "article-tagger",
+        "article-tagger-accurate",
+        "article-tagger-fast",
+        "article-tagger-tiny",
+    }
 
 
 def test_one_data_path_has_one_spelling_so_the_config_hash_names_the_data():

@@ -43,6 +43,9 @@ def test_the_soft_loss_pulls_the_student_to_the_teachers_scores(teacher):
     g_t, g_f = grads(t_topics + 1.0, t_framing + torch.tensor([3.0, 0.0, 0.0]))
     assert (g_t > 0).all()  # too high: the loss falls as the student's topic logits fall
     assert (g_f[:, 0] > 0).all() and (g_f[:, 1:] < 0).all()
+    t.weights = LossWeights(topics=0.0, framing=1.0)  # distill.loss_weights: framing only
+    g_t, g_f = grads(t_topics + 1.0, t_framing + torch.tensor([3.0, 0.0, 0.0]))
+    assert (g_t == 0).all() and (g_f[:, 0] > 0).all()
 
 
 def test_a_distilled_student_trains_and_names_its_teacher(small_corpus, teacher, tmp_path):

@@ -90,6 +90,7 @@ class DistillConfig(Section):
     teacher: str | None = None  # a stored model (name:version), or a store's name for its promoted model
     weight: float = Field(0.5, ge=0, le=1)  # share of the loss that follows the teacher's scores
     temperature: float = Field(2.0, gt=0)  # softens the teacher's framing scores
+    loss_weights: LossWeights = LossWeights()  # per head; 0 leaves that head to the labels alone
 
 
 class CalibrationConfig(Section):

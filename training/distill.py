@@ -90,4 +90,4 @@ def load_teacher(cfg: RunConfig, schema: LabelSchema) -> Teacher | None:
         raise ValueError(
             f"distill.teacher '{tag}' has {' and '.join(problems)}: it cannot score the student's windows"
         )
-    return Teacher(tagger, cfg.distill.temperature, cfg.train.loss_weights)
+    return Teacher(tagger, cfg.distill.temperature, cfg.distill.loss_weights)
