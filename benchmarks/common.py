@@ -129,15 +129,19 @@ def say(message: str) -> None:
 
 def alternating(runs: dict[str, Callable[[], object]], n_articles: int, rounds: int) -> dict[str, dict]:
     """Each run once per round, in turn, so that a host's drift falls on all of them alike:
-    {name: {articles_per_s (the median), rounds: [each round's rate]}}."""
+    {name: {articles_per_s (the median), rounds: [each round's rate], output: the last round's}}."""
     rates: dict[str, list[float]] = {name: [] for name in runs}
+    outputs: dict[str, object] = {}
     for r in range(rounds):
         for name, fn in runs.items():
             t = time.perf_counter()
-            fn()
+            outputs[name] = fn()
             rates[name].append(n_articles / (time.perf_counter() - t))
         say(f"  round {r + 1}: " + ", ".join(f"{k} {v[-1]:.1f}" for k, v in rates.items()) + " articles/s")
-    return {k: {"articles_per_s": statistics.median(v), "rounds": v} for k, v in rates.items()}
+    return {
+        k: {"articles_per_s": statistics.median(v), "rounds": v, "output": outputs[k]}
+        for k, v in rates.items()
+    }
 
 
 def flops_by_part(config, window_lengths: list[int]) -> dict[str, float]:

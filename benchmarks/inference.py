@@ -89,16 +89,11 @@ def main() -> None:
     rows = test_split_articles(args.limit)
     docs = texts(rows)
     say(f"{len(docs)} articles; CPU {cpu_name()} ({cpu_class()})")
-    ours_store = Registry(args.model.split(":")[0]) if args.model and ":" in args.model else Registry()
-    fp32 = ours_store.load(args.model, bf16=False, backend="torch")  # the reference
-    ours = ours_store.load(args.model, bf16="auto")
-    naive_store = Registry(args.naive_model.split(":")[0]) if args.naive_model else ours_store
-    naive = naive_store.load(args.naive_model, bf16=False, backend="torch") if args.naive_model else fp32
-    int8 = (
-        ours_store.load(args.model, bf16="auto", int8=True, backend="torch")
-        if int8_refusal() is None
-        else None
-    )
+    store = Registry()  # loads any store's model from a full name:version tag
+    fp32 = store.load(args.model, bf16=False, backend="torch")  # the reference
+    ours = store.load(args.model, bf16="auto")
+    naive = store.load(args.naive_model, bf16=False, backend="torch") if args.naive_model else fp32
+    int8 = store.load(args.model, bf16="auto", int8=True, backend="torch") if int8_refusal() is None else None
     tok = ours.tokenizer
     n_tokens = [len(x) for x in tok(docs)["input_ids"]]
     short = [d for d, n in zip(docs, n_tokens) if n <= 512]
@@ -127,6 +122,9 @@ def main() -> None:
             len(subset),
             args.rounds,
         )
+        scores = both["ours"].pop("output")
+        if name == "full_mix":
+            s_ours = scores  # the last round's, for the label agreement below
         results[f"ours_{name}"] = both["ours"]
         results[f"naive_{name}"] = {
             "one_at_a_time_articles_per_s": both["naive"]["articles_per_s"],
@@ -162,7 +160,6 @@ def main() -> None:
             "refused": int8_refusal(),
         }
     say("label agreement with our fp32 path ...")
-    s_ours = ours.predict_proba(docs)
     s_fp32 = fp32.predict_proba(docs)
     ref = decisions(fp32, s_fp32.topics, s_fp32.framing)
     results["bf16_vs_fp32_label_agreement"] = float(
@@ -188,11 +185,11 @@ def main() -> None:
     naive1 = results["naive_full_mix"]["one_at_a_time_articles_per_s"]
     naive1_short = results["naive_one_window"]["one_at_a_time_articles_per_s"]
     one_window_rate = results["ours_one_window"]["articles_per_s"]
-    student = results["layers"]["ours"] != results["layers"]["naive"]
+    two_models = results["model"] != results["naive_model"]
     models = (
-        f"ours: model {results['model']} ({results['layers']['ours']} layers, a student of the naive "
-        f"pipeline's model {results['naive_model']}, {results['layers']['naive']} layers)"
-        if student
+        f"ours: model {results['model']} ({results['layers']['ours']} layers); the naive pipeline: "
+        f"model {results['naive_model']} ({results['layers']['naive']} layers)"
+        if two_models
         else f"model {results['model']}"
     )
     rounds = ", ".join(

@@ -281,10 +281,12 @@ def test_benchmarks_alternate_the_runs_they_compare_and_report_medians():
     def run(name):
         calls.append(name)
         time.sleep(next(pace[name]))
+        return f"{name} {len(calls)}"
 
     out = common.alternating({"ours": lambda: run("ours"), "naive": lambda: run("naive")}, 10, 3)
     assert calls == ["ours", "naive"] * 3
     assert [len(v["rounds"]) for v in out.values()] == [3, 3]
+    assert (out["ours"]["output"], out["naive"]["output"]) == ("ours 5", "naive 6")  # the last round's
     assert out["ours"]["articles_per_s"] == sorted(out["ours"]["rounds"])[1]
     assert (
         out["ours"]["rounds"][0] > out["ours"]["rounds"][2] > out["ours"]["rounds"][1]

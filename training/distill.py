@@ -56,7 +56,7 @@ class Teacher:
 def teacher_tag(name_or_tag: str) -> str:
     """'name:version' as given, or a store's name for the model promoted in it."""
     if ":" in name_or_tag:
-        return Registry(name_or_tag.split(":", 1)[0]).full_tag(name_or_tag)
+        return Registry().full_tag(name_or_tag)
     tag = Registry(name_or_tag).promoted()
     if tag is None:
         raise LookupError(f"no '{name_or_tag}' model is promoted: train it first (e.g. `tagger train`)")
@@ -71,7 +71,7 @@ def load_teacher(cfg: RunConfig, schema: LabelSchema) -> Teacher | None:
         return None
     try:
         tag = teacher_tag(cfg.distill.teacher)
-        tagger = Registry(tag.split(":", 1)[0]).load(tag)
+        tagger = Registry().load(tag)
     except LookupError as e:
         raise ValueError(f"distill.teacher '{cfg.distill.teacher}': {e}") from None
     tokenizer = load_tokenizer(pretrained_dir(cfg.encoder.pretrained or DEFAULT_ENCODER_PACKAGE))
