@@ -7,8 +7,8 @@ model as ours), fp32, truncated at 512 tokens, then the same pooling and heads, 
 time and with batch_size=16. Ours = Tagger.scores of `--model`: whole articles in overlapping
 windows, length-bucketed token-budget batches, the backend and precision chosen for this CPU class
 (OpenVINO bf16 on AMX; OpenVINO or PyTorch fp32, whichever times faster, on AVX2); and PyTorch with
-int8 matmuls (opt-in). A student (`--config fast`) against its teacher's naive pipeline is the
-"less work for the same labels" comparison. Ours and the naive pipeline alternate for `--rounds`
+int8 matmuls (opt-in). The fast config's model (`--model` from `article-tagger-fast`) against the
+default's naive pipeline (`--naive-model`) is the "less work for the same labels" comparison. Ours and the naive pipeline alternate for `--rounds`
 rounds and the medians are reported: a shared host's speed drifts by a third within minutes.
 Also reports label agreement with our own fp32 path, and achieved GFLOP/s against the machine's
 measured matmul peak.
@@ -219,10 +219,10 @@ def main() -> None:
             f"({100 * results['ours_full_mix']['gflops'] / peak:.0f}%), and vs {layer_peak:.0f} GFLOP/s for one matmul of "
             f"the encoder's feed-forward shape ({100 * results['ours_full_mix']['gflops'] / layer_peak:.0f}%); "
             f"backend {ours.runs_on}, {ours.precision}",
-            f"- speed-up over the naive one-at-a-time pipeline: ours ({ours.precision}) {rate / naive1:.1f}x (full mix), "
-            f"{one_window_rate / naive1_short:.1f}x (one-window); "
+            f"- speed-up over the naive one-at-a-time pipeline: ours ({ours.precision}) {rate / naive1:.2f}x (full mix), "
+            f"{one_window_rate / naive1_short:.2f}x (one-window); "
             + (
-                f"int8 {rate8 / naive1:.1f}x, {results['int8_one_window']['articles_per_s'] / naive1_short:.1f}x"
+                f"int8 {rate8 / naive1:.2f}x, {results['int8_one_window']['articles_per_s'] / naive1_short:.2f}x"
                 if int8 is not None
                 else "int8 refused on this class"
             ),

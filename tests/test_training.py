@@ -218,11 +218,18 @@ def test_same_seed_config_and_data_give_the_same_model(small_corpus, tmp_path):
 
 
 def test_a_student_with_fewer_layers_trains_stores_and_loads(small_corpus, tmp_path):
-    """encoder.layers keeps the lowest N layers: the stored model has N, and loads and scores."""
-    res = train_tiny(small_corpus, "t-student", "--set", "encoder.layers=1", "--runs-dir", str(tmp_path))
+    """encoder.layers keeps the lowest N layers, encoder.intermediate_size narrows their feed-forward
+    blocks: the stored model has that shape, and loads and scores."""
+    res = train_tiny(
+        small_corpus,
+        "t-small",
+        *("--set", "encoder.layers=1", "--set", "encoder.intermediate_size=16", "--runs-dir", str(tmp_path)),
+    )
     assert res.returncode == 0, res.stderr[-3000:]
-    tagger = Registry("t-student").load()
+    tagger = Registry("t-small").load()  # a store of its own: test_distill.py's student is "t-student"
     assert tagger.model.encoder.config.num_hidden_layers == 1 == len(tagger.model.encoder.encoder.layer)
+    assert tagger.model.encoder.config.intermediate_size == 16
+    assert tagger.model.encoder.encoder.layer[0].intermediate.dense.out_features == 16
     [out] = tagger.predict([{"text": "A Pakistani frigate docked at Chattogram."}])
     assert out["framing"] in tagger.schema.framings
 

@@ -121,7 +121,8 @@ def fit_tagger(
     configure_threads()
     seed_everything(cfg.train.seed)
     device = pick_device()
-    encoder, tokenizer = build_encoder(cfg.encoder.pretrained, cfg.encoder.random_init, cfg.encoder.layers)
+    e = cfg.encoder
+    encoder, tokenizer = build_encoder(e.pretrained, e.random_init, e.layers, e.intermediate_size)
     model = TaggerNetwork(
         encoder, len(schema.topics), len(schema.framings), cfg.train.dropout, cfg.encoder.pooling
     )

