@@ -8,8 +8,9 @@ time and with batch_size=16. Ours = Tagger.scores of `--model`: whole articles i
 windows, length-bucketed token-budget batches, the backend and precision chosen for this CPU class
 (OpenVINO bf16 on AMX; OpenVINO or PyTorch fp32, whichever times faster, on AVX2); and PyTorch with
 int8 matmuls (opt-in). The fast config's model (`--model` from `article-tagger-fast`) against the
-default's naive pipeline (`--naive-model`) is the "less work for the same labels" comparison. Ours and the naive pipeline alternate for `--rounds`
-rounds and the medians are reported: a shared host's speed drifts by a third within minutes.
+default's naive pipeline (`--naive-model`) is the "less work for the same labels" comparison. Ours
+and the naive pipeline alternate for `--rounds` rounds and the medians are reported: a shared
+host's speed drifts by a third within minutes.
 Also reports label agreement with our own fp32 path, and achieved GFLOP/s against the machine's
 measured matmul peak.
 """
