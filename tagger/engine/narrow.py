@@ -10,21 +10,12 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from transformers.pytorch_utils import prune_linear_layer
 
 
 def unit_importance(into: nn.Linear, out_of: nn.Linear) -> torch.Tensor:
     """Per feed-forward unit: |input weights| x |output weights| (how much it can pass on)."""
     return into.weight.norm(dim=1) * out_of.weight.norm(dim=0)
-
-
-def keep_units(linear: nn.Linear, units: torch.Tensor, dim: int) -> nn.Linear:
-    """A copy of `linear` with only these units on its output (dim 0) or input (dim 1) side."""
-    weight = linear.weight.index_select(dim, units)
-    out = nn.Linear(weight.shape[1], weight.shape[0], bias=linear.bias is not None)
-    out.weight.data.copy_(weight)
-    if linear.bias is not None:
-        out.bias.data.copy_(linear.bias if dim == 1 else linear.bias.index_select(0, units))
-    return out.to(linear.weight.dtype)
 
 
 def narrow_feed_forward(encoder, width: int):
@@ -37,7 +28,7 @@ def narrow_feed_forward(encoder, width: int):
         for layer in encoder.encoder.layer:
             into, out_of = layer.intermediate.dense, layer.output.dense
             units = unit_importance(into, out_of).topk(width).indices.sort().values
-            layer.intermediate.dense = keep_units(into, units, 0)
-            layer.output.dense = keep_units(out_of, units, 1)
+            layer.intermediate.dense = prune_linear_layer(into, units, dim=0)
+            layer.output.dense = prune_linear_layer(out_of, units, dim=1)
     encoder.config.intermediate_size = width
     return encoder
