@@ -71,15 +71,53 @@ def test_a_distilled_student_trains_and_names_its_teacher(small_corpus, teacher,
     assert f"- teacher: `{teacher}`" in (run_dir / "report.md").read_text()
 
 
+def test_a_student_starts_from_a_stored_model_and_narrows_it(small_corpus, teacher, tmp_path):
+    """encoder.init_from: the run starts from the stored model's own encoder and heads (with a
+    learning rate too small to move them, the student is the teacher: heads equal, every kept
+    feed-forward unit one of the teacher's), narrowed by encoder.intermediate_size; the run names
+    the model it started from."""
+    from tagger.engine.registry import Registry
+
+    still = ("train.learning_rate=1e-12", "train.head_learning_rate=1e-12", "train.max_steps=1")
+    settings = ("encoder.init_from=t-teacher", "encoder.intermediate_size=16", *still)
+    res = train_tiny(
+        small_corpus, "t-started", *[x for s in settings for x in ("--set", s)], "--runs-dir", str(tmp_path)
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    student, source = Registry("t-started").load(), Registry("t-teacher").load(teacher)
+    s_net, t_net = student.model, source.model
+    for head in ("topic_head", "framing_head"):
+        assert torch.allclose(getattr(s_net, head).weight, getattr(t_net, head).weight, atol=1e-6)
+    assert s_net.encoder.config.intermediate_size == 16
+    for s_layer, t_layer in zip(s_net.encoder.encoder.layer, t_net.encoder.encoder.layer, strict=True):
+        s_rows, t_rows = s_layer.intermediate.dense.weight, t_layer.intermediate.dense.weight
+        gaps = (s_rows[:, None] - t_rows[None]).abs().amax(-1)  # (16 kept, 64 of the teacher's)
+        assert gaps.min(dim=1).values.max() < 1e-6  # each kept unit is one of the teacher's, unchanged
+    assert student.info["init_from"] == teacher
+    assert Registry("t-started").metadata(student.info["tag"])["init_from"] == teacher
+    [run_dir] = tmp_path.iterdir()
+    assert json.loads((run_dir / "metrics.json").read_text())["run"]["init_from"] == teacher
+    assert f"- init_from: `{teacher}`" in (run_dir / "report.md").read_text()
+
+
 @pytest.mark.parametrize(
     ("setting", "message"),
     [
         (["distill.teacher=t-nobody"], "distill.teacher 't-nobody': no 't-nobody' model is promoted"),
         (["distill.teacher=t-teacher:nosuchversion"], "no stored model 't-teacher:nosuchversion'"),
         (["windows.max_length=48"], "has 64-token windows overlapping by 16 (this run: 48 by 16)"),
+        (["encoder.init_from=t-nobody"], "encoder.init_from 't-nobody': no 't-nobody' model is promoted"),
+        (
+            ["encoder.init_from=t-teacher", "encoder.pooling=mean_max"],
+            "pools windows by mean (this run: encoder.pooling mean_max)",
+        ),
+        (
+            ["encoder.init_from=t-teacher", "encoder.layers=3"],
+            "encoder.layers 3 must be between 1 and the encoder's 2",
+        ),
     ],
 )
-def test_a_teacher_that_cannot_teach_stops_the_run_before_training(
+def test_a_stored_model_that_cannot_serve_stops_the_run_before_training(
     small_corpus, teacher, tmp_path, setting, message
 ):
     extra = [x for s in ["distill.teacher=t-teacher", *setting] for x in ("--set", s)]

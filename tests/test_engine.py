@@ -328,10 +328,11 @@ def test_attention_on_cuda_leaves_out_cudnn_and_the_cpu_keeps_every_kernel():
         assert torch.backends.cuda.cudnn_sdp_enabled()
 
 
-def test_narrowing_keeps_the_feed_forward_units_that_carry_the_most_weight():
-    """tagger/engine/narrow.py: the kept units are the largest by |in| x |out| weight norm, in their
-    order; the narrowed layers compute exactly what those units computed before; full width changes
-    nothing; an impossible width is refused naming the key."""
+def test_narrowing_keeps_the_feed_forward_units_that_pass_on_the_most():
+    """tagger/engine/narrow.py: a unit's importance is its mean |activation| over the sample windows'
+    tokens times the norm of its output weights (checked against the layers run by hand); the kept
+    units are the largest, in their order; the narrowed layers compute exactly what those units
+    computed before; full width changes nothing; impossible widths and no sample are refused."""
     from transformers import BertConfig, BertModel
 
     from tagger.engine.narrow import narrow_feed_forward, unit_importance
@@ -341,29 +342,43 @@ def test_narrowing_keeps_the_feed_forward_units_that_carry_the_most_weight():
         vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64
     )
     bert = BertModel(config, add_pooling_layer=False).eval()
-    layer = bert.encoder.layer[0]
+    windows = [torch.randint(1, 100, (n,)).tolist() for n in (12, 7, 20)]
     with torch.no_grad():
-        layer.output.dense.weight[:, [5, 40, 41]] *= 50  # these three units now outweigh the rest
-    into, out_of = layer.intermediate.dense, layer.output.dense
-    expected = unit_importance(into, out_of).topk(8).indices.sort().values
+        bert.encoder.layer[0].output.dense.weight[:, [5, 40, 41]] *= 50  # these three units now pass on most
+        by_hand = []
+        for i, layer in enumerate(bert.encoder.layer):
+            acts = []
+            for ids in windows:
+                hidden = bert(torch.tensor([ids]), output_hidden_states=True).hidden_states[i]
+                acts.append(layer.intermediate(layer.attention(hidden)[0])[0].abs())
+            by_hand.append(torch.cat(acts).mean(0) * layer.output.dense.weight.norm(dim=0))
+    importance = unit_importance(bert, windows)
+    for ours, theirs in zip(importance, by_hand, strict=True):
+        assert torch.allclose(ours, theirs, rtol=1e-4, atol=1e-6)
+    expected = importance[0].topk(8).indices.sort().values
     assert {5, 40, 41} <= set(expected.tolist())
+    layer = bert.encoder.layer[0]
     x = torch.randn(3, 32)
-    hidden = layer.intermediate(x.unsqueeze(0))[0]  # the units' activations before narrowing
-    before = hidden[:, expected] @ out_of.weight[:, expected].T  # what the kept units pass on
+    with torch.no_grad():
+        hidden = layer.intermediate(x.unsqueeze(0))[0]  # the units' activations before narrowing
+        before = hidden[:, expected] @ layer.output.dense.weight[:, expected].T  # what the kept units pass on
     ids = torch.randint(1, 100, (2, 12))
     full = bert(ids).last_hidden_state
 
-    same = narrow_feed_forward(copy.deepcopy(bert), 64)
+    same = narrow_feed_forward(copy.deepcopy(bert), 64, windows)
     assert torch.allclose(same(ids).last_hidden_state, full, atol=1e-6)
-    narrow_feed_forward(bert, 8)
+    narrow_feed_forward(bert, 8, windows)
     assert bert.config.intermediate_size == 8
     assert [tuple(lay.intermediate.dense.weight.shape) for lay in bert.encoder.layer] == [(8, 32)] * 2
     assert [tuple(lay.output.dense.weight.shape) for lay in bert.encoder.layer] == [(32, 8)] * 2
     narrowed = bert.encoder.layer[0]
-    after = narrowed.output.dense(narrowed.intermediate(x.unsqueeze(0))[0]) - narrowed.output.dense.bias
+    with torch.no_grad():
+        after = narrowed.output.dense(narrowed.intermediate(x.unsqueeze(0))[0]) - narrowed.output.dense.bias
     assert torch.allclose(after, before, atol=1e-5)
     assert bert(ids).last_hidden_state.shape == full.shape
     with pytest.raises(
         ValueError, match="encoder.intermediate_size 100 must be between 1 and the encoder's 8"
     ):
-        narrow_feed_forward(bert, 100)
+        narrow_feed_forward(bert, 100, windows)
+    with pytest.raises(ValueError, match="no sample windows"):
+        narrow_feed_forward(bert, 4, [])

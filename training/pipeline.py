@@ -12,8 +12,8 @@ from pathlib import Path
 from tagger.data.records import Article
 from tagger.data.schema import LabelSchema
 from tagger.engine.calibration import tune_thresholds
-from tagger.engine.encoder import DEFAULT_ENCODER_PACKAGE, build_encoder
-from tagger.engine.network import TaggerNetwork
+from tagger.engine.encoder import DEFAULT_ENCODER_PACKAGE
+from tagger.engine.narrow import narrow_feed_forward
 from tagger.engine.registry import PROMOTION_KEYS, Registry, should_promote
 from tagger.engine.runtime import configure_threads, machine_name, pick_device, use_bf16
 from tagger.engine.tagger import Tagger
@@ -44,6 +44,7 @@ from training.report import (
     training_metrics,
     write_report,
 )
+from training.start import Start, sample_windows, starting_network
 
 OURS = "fine-tuned"
 TEST = "test split"
@@ -114,22 +115,25 @@ def load_data(cfg: RunConfig, schema: LabelSchema) -> RunData:
 
 
 def fit_tagger(
-    cfg: RunConfig, data: RunData, schema: LabelSchema, provenance: dict, teacher: Teacher | None = None
+    cfg: RunConfig,
+    data: RunData,
+    start: Start,
+    schema: LabelSchema,
+    provenance: dict,
+    teacher: Teacher | None,
 ) -> Tagger:
-    """Fine-tune the encoder and heads on the training split, each epoch on one view per article
+    """Fine-tune the starting network on the training split, each epoch on one view per article
     (and, with a teacher, on its scores of those views too)."""
     configure_threads()
     seed_everything(cfg.train.seed)
     device = pick_device()
-    e = cfg.encoder
-    encoder, tokenizer = build_encoder(e.pretrained, e.random_init, e.layers, e.intermediate_size)
-    model = TaggerNetwork(
-        encoder, len(schema.topics), len(schema.framings), cfg.train.dropout, cfg.encoder.pooling
-    )
+    model, tokenizer = start.model, start.tokenizer
     w = cfg.windows
     aug = cfg.augment
     views = training_views(data.splits["train"], aug, cfg.train.seed)
     train_ds = to_dataset(data.splits["train"], schema, tokenizer, w.max_length, w.overlap, views)
+    if width := cfg.encoder.intermediate_size:
+        narrow_feed_forward(model.encoder, width, sample_windows(train_ds, cfg.train.seed))
     data.lap("load")
     Trainer(cfg.train, device, tokenizer.pad_token_id).fit(
         model, train_ds, lambda rng: pick_views(views, aug, rng), teacher, cfg.distill.weight
@@ -260,7 +264,7 @@ def store(registry: Registry, tagger: Tagger, run: dict, results: dict, run_dir:
         **{f"{name}/{k}": results[name][OURS][k] for name in results if name != TEST for k in keys},
         "promote_on": basis,
         **{k: run[k] or "" for k in ("config", "config_hash", "data_hash", "git_commit", "trained_at")},
-        **({"teacher": run["teacher"]} if "teacher" in run else {}),
+        **{k: run[k] for k in ("init_from", "teacher") if k in run},
     }
     names = ("config.yaml", "metrics.json", REPORT_FILE, TRAINED_ON_FILE)
     return registry.save(tagger, metadata, {name: run_dir / name for name in names}, tag=run["model"])
@@ -275,8 +279,9 @@ def warn_seen(sets: dict[str, list[Article]], trained: dict[str, list[str]]) -> 
 
 
 def same_inputs(registry: Registry, provenance: dict) -> list[str]:
-    """Stored models trained from the same config (seed included), label data and teacher as this run."""
-    keys = ("config_hash", "data_hash", "teacher")
+    """Stored models trained from the same config (seed included), label data, starting model and
+    teacher as this run."""
+    keys = ("config_hash", "data_hash", "init_from", "teacher")
     return [m.tag for m in registry.list() if all(m.metadata.get(k) == provenance.get(k) for k in keys)]
 
 
@@ -285,13 +290,16 @@ def run_training(
 ) -> RunResult:
     schema = LabelSchema.load(schema_path)
     data = load_data(cfg, schema)
-    teacher = load_teacher(cfg, schema)
+    start = starting_network(cfg, schema)
+    teacher = load_teacher(cfg, schema, start.tokenizer)
     provenance = {
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "data_hash": data_hash(data.paths),
         "config_hash": config_hash(cfg),
         "git_commit": git_commit(),
-        **({"teacher": teacher.tag} if teacher else {}),  # a store's name resolves to a model here
+        # by full tag: a store's name in the config resolves to the model it promoted
+        **({"init_from": start.init_from} if start.init_from else {}),
+        **({"teacher": teacher.tag} if teacher else {}),
     }
     registry = Registry(cfg.registry.name)
     if twins := same_inputs(registry, provenance):
@@ -299,7 +307,7 @@ def run_training(
             f"note: {', '.join(twins)} was trained from this same config and data; this run trains "
             "another, stored beside it (the same seed gives the same figures on the same CPU class)"
         )
-    tagger = fit_tagger(cfg, data, schema, provenance, teacher)
+    tagger = fit_tagger(cfg, data, start, schema, provenance, teacher)
     calibrate(tagger, cfg, data)
     results = evaluate_all(tagger, cfg, data)
 

@@ -174,6 +174,7 @@ def _run_lines(run: dict) -> str:
         "config_hash",
         "data_hash",
         "same_config_and_data_as",
+        "init_from",
         "teacher",
         "git_commit",
         "seed",

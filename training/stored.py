@@ -1,0 +1,44 @@
+"""Stored models a run builds on (a teacher, a model to start from): found by tag or by a store's
+name, and checked to read what this run reads (the same labels, vocabulary and windows). Problems
+name the config key and stop the run before any training."""
+
+from __future__ import annotations
+
+from tagger.data.schema import LabelSchema
+from tagger.engine.registry import Registry
+from tagger.engine.tagger import Tagger
+from training.config import RunConfig
+
+
+def resolve_tag(name_or_tag: str) -> str:
+    """'name:version' as given, or a store's name for the model promoted in it."""
+    if ":" in name_or_tag:
+        return Registry().full_tag(name_or_tag)
+    tag = Registry(name_or_tag).promoted()
+    if tag is None:
+        raise LookupError(f"no '{name_or_tag}' model is promoted: train it first (e.g. `tagger train`)")
+    return tag
+
+
+def load_stored(key: str, name_or_tag: str, cfg: RunConfig, schema: LabelSchema, tokenizer=None) -> Tagger:
+    """The stored model that config key `key` names, if it reads what this run reads (its windows,
+    and its vocabulary when the run's `tokenizer` is given)."""
+    try:
+        tag = resolve_tag(name_or_tag)
+        tagger = Registry().load(tag)
+    except LookupError as e:
+        raise ValueError(f"{key} '{name_or_tag}': {e}") from None
+    windows = cfg.windows
+    problems = []
+    if (tagger.schema.topics, tagger.schema.framings) != (schema.topics, schema.framings):
+        problems.append("other labels")
+    if tokenizer is not None and tagger.tokenizer.get_vocab() != tokenizer.get_vocab():
+        problems.append("another tokenizer vocabulary")
+    if (tagger.max_length, tagger.overlap) != (windows.max_length, windows.overlap):
+        problems.append(
+            f"{tagger.max_length}-token windows overlapping by {tagger.overlap} "
+            f"(this run: {windows.max_length} by {windows.overlap})"
+        )
+    if problems:
+        raise ValueError(f"{key} '{tag}' has {' and '.join(problems)}: it cannot read this run's windows")
+    return tagger
