@@ -16,7 +16,7 @@ from training.config import RunConfig
 from training.fit import seed_everything
 from training.stored import load_stored
 
-SAMPLE_WINDOWS = 256  # training windows the feed-forward units are ranked on (~20 s on 2 AVX2 cores)
+SAMPLE_WINDOWS = 256  # training windows the feed-forward units are ranked on (untuned; ~200 did as well)
 
 
 @dataclass
