@@ -117,7 +117,7 @@ def test_a_student_starts_from_a_stored_model_and_narrows_it(small_corpus, teach
         ),
     ],
 )
-def test_a_stored_model_that_cannot_serve_stops_the_run_before_training(
+def test_a_stored_model_that_cannot_be_used_stops_the_run_before_training(
     small_corpus, teacher, tmp_path, setting, message
 ):
     extra = [x for s in ["distill.teacher=t-teacher", *setting] for x in ("--set", s)]

@@ -43,9 +43,7 @@ class EncoderConfig(Section):
     random_init: dict | None = None  # or a small BertConfig dict, for fast tests
     pooling: Literal["mean", "mean_max"] = "mean"  # per window: token mean, or [mean ; max] of tokens
     layers: int | None = Field(None, gt=0)  # keep only the lowest N layers (a faster student); None: all
-    intermediate_size: int | None = Field(
-        None, gt=0
-    )  # feed-forward units kept per layer (narrow.py); None: all
+    intermediate_size: int | None = Field(None, gt=0)  # feed-forward units kept per layer; None: all
 
 
 class WindowsConfig(Section):
