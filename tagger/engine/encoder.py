@@ -63,14 +63,13 @@ def build_encoder(pretrained: str | None, random_init: dict | None, layers: int 
     depth = {"num_hidden_layers": layers} if layers else {}
     if random_init:
         config = BertConfig(vocab_size=tokenizer.vocab_size, **{**random_init, **depth})
-        encoder = BertModel(config, add_pooling_layer=False)
-    else:
-        path = str(pretrained_dir(pretrained))
-        kw = {"local_files_only": True, "add_pooling_layer": False, **depth}
-        try:  # SDPA's fused attention where the architecture has it (BERT), else the plain one (MPNet)
-            encoder = AutoModel.from_pretrained(path, attn_implementation="sdpa", **kw)
-        except ValueError:
-            encoder = AutoModel.from_pretrained(path, **kw)
+        return BertModel(config, add_pooling_layer=False), tokenizer
+    path = str(pretrained_dir(pretrained))
+    kw = {"local_files_only": True, "add_pooling_layer": False, **depth}
+    try:  # SDPA's fused attention where the architecture has it (BERT), else the plain one (MPNet)
+        encoder = AutoModel.from_pretrained(path, attn_implementation="sdpa", **kw)
+    except ValueError:
+        encoder = AutoModel.from_pretrained(path, **kw)
     return encoder, tokenizer
 
 

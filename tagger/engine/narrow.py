@@ -3,8 +3,9 @@
 A cheaper encoder that keeps all its layers: each layer's feed-forward block (hidden -> units ->
 hidden) keeps the `width` units whose mean |activation| on sample windows, times the norm of their
 output weights, is largest (what each unit adds to the layer's output on text like the corpus).
-Chosen this way from the fine-tuned default, 640 of 1,536 units keep its real-news figures before
-any further training; chosen by weight norms alone they lost 0.06 framing (accuracy_notes.md).
+Chosen this way from the fine-tuned default, 640 of 1,536 units kept its real-news framing before
+any further training (topics 0.03 lower); chosen by weight norms alone they lost 0.10 framing and
+0.06 topics (accuracy_notes.md).
 The narrowed size is written into the encoder's config, so a stored model is rebuilt at its width."""
 
 from __future__ import annotations
