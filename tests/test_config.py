@@ -47,6 +47,7 @@ def test_a_typo_names_the_key(tmp_path):
         ("windows.overlap=600", "'windows': .*overlap 600 must be < max_length - 2 \\(510\\)"),
         ("train.learning_rate=0", "'train.learning_rate': Input should be greater than 0"),
         ("distill.weight=1.5", "'distill.weight': Input should be less than or equal to 1"),
+        ("calibration.topic_threshold=1", "'calibration.topic_threshold': Input should be less than 1"),
         # a misspelt set would quietly compare on the test split instead
         (
             "registry.promote_on=realnews",

@@ -33,6 +33,24 @@ def decisions(tagger, texts):
     return np.concatenate([s.topics >= th, s.framing.argmax(1)[:, None]], axis=1), s
 
 
+def test_topics_are_cut_at_one_fixed_threshold_or_at_thresholds_fitted_per_topic(tag, small_corpus, schema):
+    """calibration.topic_threshold: one cut for every topic (the default, 0.5), or, when null, per
+    topic the cut with the best validation F1, which moves with the scores."""
+    from tagger.engine.calibration import tune_thresholds
+    from training.data import label_arrays
+
+    tagger = Registry("t-engine").load(tag)
+    articles = load_articles([small_corpus], schema)
+    texts = [a.text for a in articles]
+    y_topics, y_framing = label_arrays(articles, schema)
+    tagger.calibrate(texts, y_topics, y_framing, topic_threshold=0.5)
+    assert tagger.thresholds == dict.fromkeys(schema.topics, 0.5)
+    tagger.calibrate(texts, y_topics, y_framing, topic_threshold=None)
+    assert tagger.thresholds == tune_thresholds(tagger.predict_proba(texts).topics, y_topics, schema.topics)
+    assert load_config("default").calibration.topic_threshold == 0.5
+    assert Registry("t-engine").load(tag).thresholds == dict.fromkeys(schema.topics, 0.5)  # as trained
+
+
 @pytest.mark.parametrize(
     ("precision", "really_runs"),
     [

@@ -398,6 +398,39 @@ def test_tagger_serve_trains_the_configs_model_when_none_is_promoted_then_serves
     assert f"serving {tag} at http://127.0.0.1:{s.port}/ (the workbench; Swagger UI at" in log, log[-2000:]
 
 
+def test_tagger_serve_trains_the_bundled_model_a_config_starts_from_first(small_corpus, tmp_path):
+    """`tagger serve --config fast` on a fresh machine: the default model it starts from and learns
+    from is trained first (here: tiny's store, by the bundled tiny config), then the config's own."""
+    from servers import call
+
+    from service.local_server import LocalServer
+    from training.config import bundled_config_for, load_config
+    from training.stored import bases_to_train
+
+    assert bundled_config_for("article-tagger") == "default"
+    assert bundled_config_for("article-tagger-fast") == "fast"
+    assert bundled_config_for("t-nobody") is None
+    with pytest.raises(
+        ValueError, match="distill.teacher 't-nobody': no 't-nobody' model is promoted and no bundled"
+    ):
+        bases_to_train(load_config("tiny", ["distill.teacher=t-nobody"]))
+    cfg = tmp_path / "student.yaml"
+    cfg.write_text(
+        f"extends: tiny\ndata:\n  paths: [{small_corpus}]\nencoder:\n  init_from: article-tagger-tiny\n"
+        "  intermediate_size: 32\ndistill:\n  teacher: article-tagger-tiny\nregistry:\n  name: t-student\n"
+    )
+    home = tmp_path / "home"  # a fresh machine: no model stored at all
+    serve = [sys.executable, "-m", "tagger.cli", "serve", "--config", str(cfg), "--runs-dir", str(tmp_path)]
+    with LocalServer(command=serve, env={"BENTOML_HOME": str(home)}, cwd=REPO, timeout=600) as s:
+        status, res = call(s.port, "/classify", {"text": "Pakistan and Bangladesh signed a rice deal."})
+        log = open(s.log.name).read()
+    assert status == 200 and res["model"]["tag"].startswith("t-student:"), res
+    first = log.index("No promoted article-tagger-tiny model yet: training one with the 'tiny' config first.")
+    assert first < log.index(f"No promoted t-student model yet: training one with the '{cfg}' config first.")
+    reports = sorted(tmp_path.glob("*/report.md"))
+    assert len(reports) == 2 and "init_from: `article-tagger-tiny:" in reports[1].read_text()
+
+
 def test_serving_beyond_localhost_without_a_token_warns():
     from tagger.cli.serve import auth_warning
 

@@ -15,6 +15,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+DEFAULT_CONFIG = "default"  # the bundled config `tagger train` runs without --config
+
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -98,7 +100,8 @@ class DistillConfig(Section):
 class CalibrationConfig(Section):
     realnews_like: bool = True
     framing_bias: bool = False
-    threshold_beta: float = Field(1.0, gt=0)
+    topic_threshold: float | None = Field(0.5, gt=0, lt=1)  # one cut for every topic; None: fitted per topic
+    threshold_beta: float = Field(1.0, gt=0)  # for fitted thresholds
 
 
 class RegistryConfig(Section):
@@ -137,6 +140,16 @@ def bundled(name: str) -> Path | None:
     return Path(str(path)) if path.is_file() else None
 
 
+def bundled_config_for(store: str) -> str | None:
+    """The bundled config whose models go to `store` (article-tagger: default), or None."""
+    files = (resources.files("training") / "configs").iterdir()
+    names = [f.name.removesuffix(".yaml") for f in files if f.name.endswith(".yaml")]
+    for name in sorted(names, key=lambda n: (n != DEFAULT_CONFIG, n)):  # the default first
+        if load_config(name).registry.name == store:
+            return name
+    return None
+
+
 def read_yaml(name_or_path: str | Path) -> dict:
     """A config file's raw keys, with `extends:` resolved (the base first, this file's keys over it)."""
     path = Path(name_or_path)
@@ -160,7 +173,7 @@ def merge(base: dict, diff: dict) -> dict:
     return out
 
 
-def load_config(name_or_path: str | Path = "default", overrides: list[str] | None = None) -> RunConfig:
+def load_config(name_or_path: str | Path = DEFAULT_CONFIG, overrides: list[str] | None = None) -> RunConfig:
     raw = read_yaml(name_or_path)
     for item in overrides or []:
         apply_override(raw, item)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from tagger.data.schema import LabelSchema
 from tagger.engine.registry import Registry
 from tagger.engine.tagger import Tagger
-from training.config import RunConfig
+from training.config import RunConfig, bundled_config_for, load_config
 
 
 def resolve_tag(name_or_tag: str) -> str:
@@ -42,3 +42,24 @@ def load_stored(key: str, name_or_tag: str, cfg: RunConfig, schema: LabelSchema,
     if problems:
         raise ValueError(f"{key} '{tag}' has {' and '.join(problems)}: it cannot read this run's windows")
     return tagger
+
+
+def bases_to_train(cfg: RunConfig) -> list[str]:
+    """The bundled configs to train, in order, before `cfg` can run: those whose store this run
+    starts from or learns from (`encoder.init_from`, `distill.teacher`, named by store) while it has
+    no promoted model, their own bases first. `tagger serve --config fast` on a fresh machine thus
+    trains the default model, then the fast one. A missing store no bundled config trains is an
+    error that names the key."""
+    order: list[str] = []
+    for key, base in (("encoder.init_from", cfg.encoder.init_from), ("distill.teacher", cfg.distill.teacher)):
+        if base is None or ":" in base or Registry(base).promoted() is not None:
+            continue  # a full tag is the user's own choice: load_stored says if it is missing
+        name = bundled_config_for(base)
+        if name is None:
+            raise ValueError(
+                f"{key} '{base}': no '{base}' model is promoted and no bundled config trains one"
+            )
+        for needed in [*bases_to_train(load_config(name)), name]:
+            if needed not in order:
+                order.append(needed)
+    return order

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-DEFAULT_CONFIG = "default"
+from training.config import DEFAULT_CONFIG
 
 
 def add_config_flag(parser: argparse.ArgumentParser, what: str) -> None:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from tagger.cli.options import add_config_flag, config_name
+from training.config import RunConfig, load_config
 
 SERVICE = "service.service:TaggerService"
 RESULT_STORE_ENV = "BENTOML_RESULT_STORE"  # where BentoML keeps async task results
@@ -40,7 +41,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     from tagger.engine.registry import TAG_ENV, Registry  # heavy (bentoml, torch): only for this command
     from tagger.engine.runtime import backend_from_env, int8_from_env, max_pending_from_env
-    from training.config import load_config
 
     try:
         cfg = load_config(args.config, args.overrides)
@@ -53,21 +53,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # the config's own registry (accurate: article-tagger-accurate), named to the service by tag
     registry = Registry(cfg.registry.name)
     if registry.promoted() is None and not os.environ.get(TAG_ENV):
-        print(
-            f"No promoted {registry.name} model yet: training one with the '{config_name(args)}' config first."
-        )
-        from tagger.paths import runs_dir
-        from training.pipeline import run_training
-        from training.report import REPORT_FILE
-
         try:
-            result = run_training(
-                cfg, config_name(args), Path(args.runs_dir) if args.runs_dir else runs_dir()
-            )
+            train_first(cfg, config_name(args), args.runs_dir)
         except (ValueError, FileNotFoundError) as e:  # bad label files (every problem listed), paths
             print(f"error: {e}", file=sys.stderr)
             return 2
-        print(f"trained {result.tag}; report: {result.run_dir / REPORT_FILE}")
     if promoted := registry.promoted():
         os.environ.setdefault(TAG_ENV, promoted)
     if warning := auth_warning(args.host, os.environ.get("TAGGER_API_TOKEN")):
@@ -80,6 +70,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     cmd = [sys.executable, "-m", "bentoml", "serve", SERVICE, "--host", args.host, "--port", str(args.port)]
     os.execv(sys.executable, cmd)
     return 0  # not reached
+
+
+def train_first(cfg: RunConfig, name: str, runs_dir: str | None) -> None:
+    """Train the config's model, after the bundled models it starts from or learns from when none of
+    theirs is promoted yet (fast: the default first)."""
+    from tagger.paths import runs_dir as default_runs_dir
+    from training.pipeline import run_training
+    from training.report import REPORT_FILE
+    from training.stored import bases_to_train
+
+    where = Path(runs_dir) if runs_dir else default_runs_dir()
+    runs = [(load_config(base), base) for base in bases_to_train(cfg)] + [(cfg, name)]
+    for run_cfg, run_name in runs:
+        print(
+            f"No promoted {run_cfg.registry.name} model yet: training one with the '{run_name}' config first."
+        )
+        result = run_training(run_cfg, run_name, where)
+        print(f"trained {result.tag}; report: {result.run_dir / REPORT_FILE}")
 
 
 def port_number(text: str) -> int:

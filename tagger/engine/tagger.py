@@ -195,16 +195,23 @@ class Tagger:
         y_topics: np.ndarray,
         y_framing: np.ndarray,
         framing_bias: bool = False,
+        topic_threshold: float | None = None,
         threshold_beta: float = 1.0,
     ) -> None:
         """Fit the decision rules on labelled held-out texts: a framing temperature (and optional
-        per-class offsets), and per-topic thresholds for the best F-beta."""
+        per-class offsets), and per-topic thresholds for the best F-beta, unless one fixed
+        `topic_threshold` cuts every topic."""
         topic_logits, framing_logits, _ = self.logits(texts)
         self.temperature = fit_temperature(framing_logits, y_framing)
         self.framing_bias = (
             fit_framing_bias(framing_logits / self.temperature, y_framing) if framing_bias else None
         )
-        self.thresholds = tune_thresholds(sigmoid(topic_logits), y_topics, self.schema.topics, threshold_beta)
+        if topic_threshold is not None:
+            self.thresholds = dict.fromkeys(self.schema.topics, topic_threshold)
+        else:
+            self.thresholds = tune_thresholds(
+                sigmoid(topic_logits), y_topics, self.schema.topics, threshold_beta
+            )
 
     def framing_probs(self, logits: np.ndarray) -> np.ndarray:
         bias = np.asarray(self.framing_bias if self.framing_bias is not None else 0.0)
