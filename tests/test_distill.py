@@ -125,3 +125,19 @@ def test_a_stored_model_that_cannot_be_used_stops_the_run_before_training(
     assert res.returncode == 2 and message in res.stderr, res.stderr[-3000:]
     assert "training" not in res.stderr  # no progress bar: nothing started
     assert not any(tmp_path.iterdir())  # and no run folder
+
+
+def test_a_model_built_from_a_since_replaced_base_is_named(teacher):
+    """`tagger serve` warns when the served model was started from, or taught by, a model its store
+    has since replaced (a fast model after the default was retrained); full tags are the user's."""
+    from training.config import load_config
+    from training.stored import outdated_bases
+
+    cfg = load_config("tiny", ["encoder.init_from=t-teacher", "distill.teacher=t-teacher"])
+    assert outdated_bases(cfg, {"init_from": teacher, "teacher": teacher}) == []
+    assert outdated_bases(cfg, {"init_from": "t-teacher:older", "teacher": teacher}) == [
+        f"encoder.init_from: built from t-teacher:older, while the promoted t-teacher model is now {teacher}"
+    ]
+    assert outdated_bases(cfg, {}) == []  # a model built from nothing stored
+    pinned = load_config("tiny", ["encoder.init_from=t-teacher:older"])
+    assert outdated_bases(pinned, {"init_from": "t-teacher:older"}) == []

@@ -425,6 +425,7 @@ def test_tagger_serve_trains_the_bundled_model_a_config_starts_from_first(small_
         status, res = call(s.port, "/classify", {"text": "Pakistan and Bangladesh signed a rice deal."})
         log = open(s.log.name).read()
     assert status == 200 and res["model"]["tag"].startswith("t-student:"), res
+    assert "warning: t-student" not in log  # built from the promoted tiny model: nothing outdated
     first = log.index("No promoted article-tagger-tiny model yet: training one with the 'tiny' config first.")
     assert first < log.index(f"No promoted t-student model yet: training one with the '{cfg}' config first.")
     reports = sorted(tmp_path.glob("*/report.md"))

@@ -63,3 +63,21 @@ def bases_to_train(cfg: RunConfig) -> list[str]:
             if needed not in order:
                 order.append(needed)
     return order
+
+
+def outdated_bases(cfg: RunConfig, metadata: dict) -> list[str]:
+    """What a stored model of `cfg` (its `metadata`) was built from that its store has since
+    replaced: a fast model cut from a default that was retrained and promoted after it. One line
+    per config key; none when it was built from the promoted models, or from full tags."""
+    lines = []
+    for key, field, base in (
+        ("encoder.init_from", "init_from", cfg.encoder.init_from),
+        ("distill.teacher", "teacher", cfg.distill.teacher),
+    ):
+        used = metadata.get(field)
+        if base is None or ":" in base or used is None:
+            continue
+        current = Registry(base).promoted()
+        if current is not None and current != used:
+            lines.append(f"{key}: built from {used}, while the promoted {base} model is now {current}")
+    return lines
