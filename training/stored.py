@@ -44,16 +44,25 @@ def load_stored(key: str, name_or_tag: str, cfg: RunConfig, schema: LabelSchema,
     return tagger
 
 
+def stored_bases(cfg: RunConfig) -> list[tuple[str, str, str]]:
+    """(config key, metadata field, store) of each stored model the run builds on that it names by
+    store, i.e. whatever that store has promoted (a full tag is the user's own fixed choice)."""
+    named = (
+        ("encoder.init_from", "init_from", cfg.encoder.init_from),
+        ("distill.teacher", "teacher", cfg.distill.teacher),
+    )
+    return [(key, field, base) for key, field, base in named if base is not None and ":" not in base]
+
+
 def bases_to_train(cfg: RunConfig) -> list[str]:
     """The bundled configs to train, in order, before `cfg` can run: those whose store this run
-    starts from or learns from (`encoder.init_from`, `distill.teacher`, named by store) while it has
-    no promoted model, their own bases first. `tagger serve --config fast` on a fresh machine thus
-    trains the default model, then the fast one. A missing store no bundled config trains is an
-    error that names the key."""
+    starts from or learns from while it has no promoted model, their own bases first. `tagger serve
+    --config fast` on a fresh machine thus trains the default model, then the fast one. A missing
+    store no bundled config trains is an error that names the key."""
     order: list[str] = []
-    for key, base in (("encoder.init_from", cfg.encoder.init_from), ("distill.teacher", cfg.distill.teacher)):
-        if base is None or ":" in base or Registry(base).promoted() is not None:
-            continue  # a full tag is the user's own choice: load_stored says if it is missing
+    for key, _, base in stored_bases(cfg):
+        if Registry(base).promoted() is not None:
+            continue
         name = bundled_config_for(base)
         if name is None:
             raise ValueError(
@@ -70,14 +79,8 @@ def outdated_bases(cfg: RunConfig, metadata: dict) -> list[str]:
     replaced: a fast model cut from a default that was retrained and promoted after it. One line
     per config key; none when it was built from the promoted models, or from full tags."""
     lines = []
-    for key, field, base in (
-        ("encoder.init_from", "init_from", cfg.encoder.init_from),
-        ("distill.teacher", "teacher", cfg.distill.teacher),
-    ):
-        used = metadata.get(field)
-        if base is None or ":" in base or used is None:
-            continue
-        current = Registry(base).promoted()
-        if current is not None and current != used:
+    for key, field, base in stored_bases(cfg):
+        used, current = metadata.get(field), Registry(base).promoted()
+        if used is not None and current is not None and current != used:
             lines.append(f"{key}: built from {used}, while the promoted {base} model is now {current}")
     return lines
