@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from conftest import train_tiny
+from conftest import run_tagger, train_tiny
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +141,37 @@ def test_a_model_built_from_a_since_replaced_base_is_named(teacher):
     assert outdated_bases(cfg, {}) == []  # a model built from nothing stored
     pinned = load_config("tiny", ["encoder.init_from=t-teacher:older"])
     assert outdated_bases(pinned, {"init_from": "t-teacher:older"}) == []
+
+
+def test_scoring_a_model_cut_from_a_since_replaced_base_warns(small_corpus, teacher, tmp_path):
+    """`tagger score` (and `tagger serve`) with the promoted model of a config that starts from a
+    store's promoted model: after that store promotes a newer model, the user is told, with the
+    command that retrains; the scoring still runs."""
+    from tagger.engine.registry import Registry
+
+    still = ("encoder.init_from=t-teacher", "train.max_steps=1")
+    res = train_tiny(
+        small_corpus, "t-cut", *[x for s in still for x in ("--set", s)], "--runs-dir", str(tmp_path)
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    cut = Registry("t-cut").promoted()
+    config = tmp_path / "cut.yaml"
+    config.write_text("extends: tiny\nencoder:\n  init_from: t-teacher\nregistry:\n  name: t-cut\n")
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": "Pakistan and Bangladesh signed a rice deal."}) + "\n")
+    res = run_tagger("score", str(src), "-o", str(out), "--config", str(config))
+    assert res.returncode == 0 and "warning" not in res.stderr, res.stderr[-3000:]
+    res = train_tiny(small_corpus, "t-teacher", "--set", "train.seed=7", "--runs-dir", str(tmp_path))
+    assert res.returncode == 0, res.stderr[-3000:]
+    teachers = Registry("t-teacher")
+    [newer] = [m.tag for m in teachers.list() if m.tag != teacher]
+    teachers.promote(newer)
+    try:
+        res = run_tagger("score", str(src), "-o", str(out), "--config", str(config), "--overwrite")
+    finally:
+        teachers.promote(teacher)  # the other tests' teacher
+    assert res.returncode == 0 and out.exists(), res.stderr[-3000:]
+    assert (
+        f"warning: {cut}: encoder.init_from: built from {teacher}, while the promoted t-teacher model is "
+        f"now {newer}; retrain it with `tagger train --config {config}`"
+    ) in res.stderr

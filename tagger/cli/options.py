@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import TYPE_CHECKING
 
-from training.config import DEFAULT_CONFIG
+from training.config import DEFAULT_CONFIG, RunConfig
+
+if TYPE_CHECKING:
+    from tagger.engine.registry import Registry
 
 
 def add_config_flag(parser: argparse.ArgumentParser, what: str) -> None:
@@ -44,3 +49,14 @@ def chosen_model(registry, model: str | None, config: str) -> str:
     if tag is None:
         raise LookupError(f"no promoted {registry.name} model; train one with {train_command(config)}")
     return registry.full_tag(tag)
+
+
+def warn_if_outdated(cfg: RunConfig, registry: Registry, tag: str, config: str) -> None:
+    """Say on stderr when `tag`, the config's promoted model, was started from or taught by a model
+    its store has since replaced (a fast model after the default was retrained), and how to retrain."""
+    from training.stored import outdated_bases  # loads the registry (bentoml): only where used
+
+    if tag != registry.promoted():
+        return  # a model the user chose by tag
+    for line in outdated_bases(cfg, registry.metadata(tag)):
+        print(f"warning: {tag}: {line}; retrain it with {train_command(config)}", file=sys.stderr)

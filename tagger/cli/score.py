@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tagger.cli.options import add_config_flag, chosen_model, config_name
+from tagger.cli.options import add_config_flag, chosen_model, config_name, warn_if_outdated
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -57,12 +57,14 @@ def cmd_score(args: argparse.Namespace) -> int:
     from training.config import load_config
 
     try:
-        registry = Registry(load_config(args.config, args.overrides).registry.name)
+        cfg = load_config(args.config, args.overrides)
+        registry = Registry(cfg.registry.name)
         tag = chosen_model(registry, args.model, config_name(args))
         model_dir = registry.path(tag)
     except (LookupError, ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    warn_if_outdated(cfg, registry, tag, config_name(args))
     if args.engine != "spark" and args.master is not None:
         print("error: --master is for --engine spark", file=sys.stderr)
         return 2

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from tagger.cli.options import add_config_flag, config_name, train_command
+from tagger.cli.options import add_config_flag, config_name, warn_if_outdated
 from training.config import RunConfig, load_config
 
 SERVICE = "service.service:TaggerService"
@@ -60,12 +60,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return 2
     if promoted := registry.promoted():
         os.environ.setdefault(TAG_ENV, promoted)
-    if promoted and os.environ[TAG_ENV] == promoted:  # a fast model cut from a default since retrained
-        from training.stored import outdated_bases
-
-        for line in outdated_bases(cfg, registry.metadata(promoted)):
-            retrain = train_command(config_name(args))
-            print(f"warning: {promoted}: {line}; retrain it with {retrain}", file=sys.stderr)
+        warn_if_outdated(cfg, registry, os.environ[TAG_ENV], config_name(args))
     if warning := auth_warning(args.host, os.environ.get("TAGGER_API_TOKEN")):
         print(warning, file=sys.stderr)
     os.environ.setdefault(RESULT_STORE_ENV, str(task_store(args.host, args.port)))
