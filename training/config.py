@@ -134,16 +134,20 @@ class RunConfig(Section):
         return self
 
 
+def bundled_configs():
+    """The folder of configs shipped with the package."""
+    return resources.files("training") / "configs"
+
+
 def bundled(name: str) -> Path | None:
     """A config shipped with the package (`--config tiny`), or None."""
-    path = resources.files("training") / "configs" / f"{name}.yaml"
+    path = bundled_configs() / f"{name}.yaml"
     return Path(str(path)) if path.is_file() else None
 
 
 def bundled_config_for(store: str) -> str | None:
     """The bundled config whose models go to `store` (article-tagger: default), or None."""
-    files = (resources.files("training") / "configs").iterdir()
-    names = [f.name.removesuffix(".yaml") for f in files if f.name.endswith(".yaml")]
+    names = [f.name.removesuffix(".yaml") for f in bundled_configs().iterdir() if f.name.endswith(".yaml")]
     for name in sorted(names, key=lambda n: (n != DEFAULT_CONFIG, n)):  # the default first
         if load_config(name).registry.name == store:
             return name

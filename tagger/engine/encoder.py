@@ -60,21 +60,23 @@ def build_encoder(pretrained: str | None, random_init: dict | None, layers: int 
     `layers`: keep only the lowest N transformer layers (a faster student; a random BERT gets N)."""
     offline()
     tokenizer = load_tokenizer(pretrained_dir(pretrained or DEFAULT_ENCODER_PACKAGE))
-    depth = {"num_hidden_layers": layers} if layers else {}
     if random_init:
+        depth = {"num_hidden_layers": layers} if layers else {}
         config = BertConfig(vocab_size=tokenizer.vocab_size, **{**random_init, **depth})
         return BertModel(config, add_pooling_layer=False), tokenizer
     path = str(pretrained_dir(pretrained))
-    kw = {"local_files_only": True, "add_pooling_layer": False, **depth}
+    kw = {"local_files_only": True, "add_pooling_layer": False}
     try:  # SDPA's fused attention where the architecture has it (BERT), else the plain one (MPNet)
         encoder = AutoModel.from_pretrained(path, attn_implementation="sdpa", **kw)
     except ValueError:
         encoder = AutoModel.from_pretrained(path, **kw)
-    return encoder, tokenizer
+    # cut after loading, as for a stored model: asking the loader for more layers than the weights
+    # have would add randomly initialised ones without a word
+    return (keep_layers(encoder, layers) if layers else encoder), tokenizer
 
 
 def keep_layers(encoder, layers: int):
-    """Keep the lowest `layers` transformer layers of a built encoder (a student of a stored model)."""
+    """Keep the lowest `layers` transformer layers of a built encoder (a student)."""
     have = len(encoder.encoder.layer)
     if not 0 < layers <= have:
         raise ValueError(f"encoder.layers {layers} must be between 1 and the encoder's {have}")
