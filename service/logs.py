@@ -36,6 +36,12 @@ def quiet_refusals() -> None:
         log.addFilter(DropRefusals())
 
 
+def announce(message: str, *args: object) -> None:
+    """One INFO line in the server log (BentoML's setup shows other packages' WARNING and above)."""
+    logger.setLevel(logging.INFO)
+    logger.info(message, *args)
+
+
 def log_model_failures(results: list) -> None:
     """Each exception among `results` (an article the model failed on), with its traceback."""
     for error in results:

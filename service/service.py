@@ -18,7 +18,7 @@ from service.admission import Admission
 from service.auth import BearerAuth, guarded
 from service.batcher import GreedyBatcher
 from service.contract import TOO_MUCH_TEXT, ApiError, ContractMiddleware, batch_results
-from service.logs import log_model_failures, quiet_refusals
+from service.logs import announce, log_model_failures, quiet_refusals
 from service.metrics import record
 from service.parent_watch import exit_with_parent
 from service.workbench import app as workbench
@@ -114,9 +114,11 @@ class TaggerService:
         configure_threads()
         quiet_refusals()
         exit_with_parent()  # the worker holds the port: it must not outlive a killed server
-        # int8 compiles at the first request (~15 s), not here: compiling during start-up stalled
-        # BentoML's readiness check for minutes.
         tagger = Registry().load(str(self.model.tag), int8=int8_from_env(), backend=backend_from_env())
+        # The backend is chosen and compiled here, not at the first call (seconds). int8 compiles at
+        # the first call (~15 s) instead: compiling during start-up stalled BentoML's readiness check.
+        ready = "int8 compiles at the first call" if tagger.int8 else f"warmed up in {tagger.warm_up():.1f} s"
+        announce("model %s runs on %s in %s (%s)", self.model.tag, tagger.runs_on, tagger.precision, ready)
         self.batcher = GreedyBatcher(Annotator(tagger).annotate, MODEL_CALL_ARTICLES)
         self.admission = Admission(max_pending_from_env())  # synchronous calls only
 

@@ -226,6 +226,18 @@ def test_very_short_text_is_scored_with_a_warning(server):
     assert status == 200 and not any("words" in w for w in res["warnings"]), res
 
 
+def test_the_backend_is_chosen_and_compiled_before_the_server_is_ready(server):
+    """The first call should not pay for the backend's choice and compile: the server does both at
+    start and logs what it chose, which is what every answer then reports."""
+    with open(server.log.name) as f:
+        started = [line for line in f if "warmed up in" in line]
+    assert len(started) == 1, server.log_tail()
+    status, res = call(server.port, "/classify", {"text": ARTICLES[0]["text"], "evidence": False})
+    assert status == 200, res
+    model = res["model"]
+    assert f"{model['tag']} runs on {model['backend']} in {model['precision']} (warmed up in" in started[0]
+
+
 def test_metrics_rise(server):
     def count():
         text = call(server.port, "/metrics")[1]
