@@ -117,7 +117,10 @@ class TaggerService:
         tagger = Registry().load(str(self.model.tag), int8=int8_from_env(), backend=backend_from_env())
         # The backend is chosen and compiled here, not at the first call (seconds). int8 compiles at
         # the first call (~15 s) instead: compiling during start-up stalled BentoML's readiness check.
-        ready = "int8 compiles at the first call" if tagger.int8 else f"warmed up in {tagger.warm_up():.1f} s"
+        if tagger.int8:
+            ready = "int8 compiles at the first call"
+        else:
+            ready = f"warmed up in {tagger.warm_up():.1f} s"
         announce("model %s runs on %s in %s (%s)", self.model.tag, tagger.runs_on, tagger.precision, ready)
         self.batcher = GreedyBatcher(Annotator(tagger).annotate, MODEL_CALL_ARTICLES)
         self.admission = Admission(max_pending_from_env())  # synchronous calls only
